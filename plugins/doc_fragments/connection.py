@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Connection options shared by the modules and plugins of unicore.auth.
+    # DOCUMENTATION serves modules and plugins; PLUGINS adds the sources a
+    # lookup reads as well (env vars without an ANSIBLE_ prefix, which AWX refuses).
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Base URL of the UNICORE site's REST API, for example C(https://host:8080/DEMO-SITE/rest/core).
+      - Use C(https://); credentials must never travel in clear text.
+    type: str
+    required: true
+  validate_certs:
+    description:
+      - Whether to verify the site's TLS certificate.
+      - Without O(ca_path), the trust store is the one packaged with C(requests),
+        or the bundle named by the C(REQUESTS_CA_BUNDLE) or C(CURL_CA_BUNDLE) environment variable when set.
+      - Turn off only for tests; give O(ca_path) for a site whose CA is not in the system trust store instead.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - CA bundle (file or directory) to verify the site's certificate with.
+      - Always wins over the C(REQUESTS_CA_BUNDLE) and C(CURL_CA_BUNDLE) environment variables.
+    type: path
+  client_cert:
+    description:
+      - PEM file with a TLS client certificate, presented to the site when given.
+      - Needed for O(auth_method=x509); may also hold the private key.
+      - With O(auth_method=trusted_service) and O(client_key), its subject is the default O(issuer).
+    type: path
+  client_key:
+    description:
+      - PEM file with the private key of O(client_cert), when not in the same file.
+      - With O(auth_method=trusted_service), the service key that signs the delegation JWT.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the site to connect and to answer each request.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How many times to retry a request after a connection error or an HTTP 429, 502, 503 or 504 answer.
+      - Waits as the server's C(Retry-After) header asks (up to 60 seconds), otherwise 0.5, 1, 2, ... seconds.
+      - Slow answers (O(timeout)) and TLS errors are not retried.
+    type: int
+    default: 3
+  security_sessions:
+    description:
+      - Reuse the site's security session (C(X-UNICORE-SecuritySession)) instead of sending the credentials with every request.
+      - Saves the site a full authentication per request; an expired session is replaced transparently.
+    type: bool
+    default: true
+  preferences:
+    description:
+      - User preferences that select among the identities the login maps to.
+      - A dict with any of the keys C(uid), C(group), C(supplementary_groups) (a list) and C(role),
+      - or the raw C(X-UNICORE-User-Preferences) header value, for example C(uid:alice,group:hpc).
+      - Values must not contain C(,) or C(:); several supplementary groups are joined with C(+) as UNICORE expects.
+      - Changing the preferences starts a new security session, because the site keeps the selection in the session.
+    type: raw
+"""
+
+    PLUGINS = r"""
+options:
+  url:
+    env:
+      - name: UNICORE_URL
+    ini:
+      - section: unicore
+        key: url
+    vars:
+      - name: unicore_url
+  validate_certs:
+    env:
+      - name: UNICORE_VALIDATE_CERTS
+    ini:
+      - section: unicore
+        key: validate_certs
+    vars:
+      - name: unicore_validate_certs
+  ca_path:
+    env:
+      - name: UNICORE_CA_PATH
+    ini:
+      - section: unicore
+        key: ca_path
+    vars:
+      - name: unicore_ca_path
+  client_cert:
+    env:
+      - name: UNICORE_CLIENT_CERT
+    ini:
+      - section: unicore
+        key: client_cert
+    vars:
+      - name: unicore_client_cert
+  client_key:
+    env:
+      - name: UNICORE_CLIENT_KEY
+    ini:
+      - section: unicore
+        key: client_key
+    vars:
+      - name: unicore_client_key
+  timeout:
+    env:
+      - name: UNICORE_TIMEOUT
+    ini:
+      - section: unicore
+        key: timeout
+    vars:
+      - name: unicore_timeout
+  retries:
+    env:
+      - name: UNICORE_RETRIES
+    ini:
+      - section: unicore
+        key: retries
+    vars:
+      - name: unicore_retries
+  security_sessions:
+    env:
+      - name: UNICORE_SECURITY_SESSIONS
+    ini:
+      - section: unicore
+        key: security_sessions
+    vars:
+      - name: unicore_security_sessions
+  preferences:
+    env:
+      - name: UNICORE_PREFERENCES
+    ini:
+      - section: unicore
+        key: preferences
+    vars:
+      - name: unicore_preferences
+"""

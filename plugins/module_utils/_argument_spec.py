@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared argument spec of connection and authentication options (internal to the collection).
+
+Documented by the ``unicore.auth.connection`` and ``unicore.auth.auth`` doc
+fragments; a unit test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import copy
+
+AUTH_METHODS = ('auto', 'password', 'bearer', 'basic_token', 'ssh_key', 'trusted_service', 'x509', 'anonymous')
+
+CONNECTION_ARGUMENT_SPEC = dict(
+    url=dict(type='str', required=True),
+    validate_certs=dict(type='bool', default=True),
+    ca_path=dict(type='path'),
+    client_cert=dict(type='path'),
+    client_key=dict(type='path'),
+    timeout=dict(type='int', default=30),
+    retries=dict(type='int', default=3),
+    security_sessions=dict(type='bool', default=True),
+    preferences=dict(type='raw'),
+)
+
+AUTH_ARGUMENT_SPEC = dict(
+    auth_method=dict(type='str', default='auto', choices=list(AUTH_METHODS)),
+    username=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    token=dict(type='str', no_log=True),
+    identity=dict(type='path'),
+    identity_content=dict(type='str', no_log=True),
+    identity_passphrase=dict(type='str', no_log=True),
+    jwt_lifetime=dict(type='int', default=300),
+    subject=dict(type='str'),
+    issuer=dict(type='str'),
+    hmac_secret=dict(type='str', no_log=True),
+)
+
+
+def unicore_argument_spec(**extra):
+    """A fresh copy of the shared spec, extended by a module's own options."""
+    spec = copy.deepcopy(CONNECTION_ARGUMENT_SPEC)
+    spec.update(copy.deepcopy(AUTH_ARGUMENT_SPEC))
+    spec.update(extra)
+    return spec

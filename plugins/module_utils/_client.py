@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client operations on a UNICORE site: access info and token issue (internal to the collection)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt
+from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport, display_url
+
+
+def checked_site_url(url):
+    """The site base URL without a trailing slash; raise UnicoreError naming ``url`` when it is unusable."""
+    if url is None or str(url).strip() == '':
+        raise UnicoreError('url is required: the site REST base, e.g. https://host:8080/DEMO-SITE/rest/core')
+    url = str(url).strip()
+    if display_url(url) != url:
+        raise UnicoreError('url must not contain credentials; use username and password (or another auth option)')
+    try:
+        parts = urlsplit(url)
+        port_is_valid = parts.port is None or parts.port > 0  # .port raises ValueError for a bad port
+    except ValueError:
+        port_is_valid = False
+    if not port_is_valid:
+        raise UnicoreError('url: %s has an invalid port' % display_url(url))
+    if parts.scheme not in ('https', 'http') or not parts.hostname:
+        raise UnicoreError('url: %s is not an https:// URL with a host name, e.g. https://host:8080/DEMO-SITE/rest/core'
+                           % display_url(url))
+    if parts.query or parts.fragment:
+        raise UnicoreError('url: %s must not have a query or fragment' % display_url(url))
+    return url.rstrip('/')
+
+
+def transport_from_options(options, credential=None):
+    """A transport configured from the shared connection options."""
+    return Transport(
+        credential if credential is not None else credential_from_options(options),
+        validate_certs=options.get_option_default('validate_certs', True),
+        ca_path=options.get_given('ca_path'),
+        client_cert=options.get_given('client_cert'),
+        client_key=options.get_given('client_key'),
+        timeout=options.get_option_default('timeout', 30),
+        retries=options.get_option_default('retries', 3),
+        security_sessions=options.get_option_default('security_sessions', True),
+        preferences=preferences_header(options.get_option_default('preferences')),
+    )
+
+
+class UnicoreClient:
+    """One UNICORE site, reached through a Transport."""
+
+    def __init__(self, url, transport):
+        self.url = checked_site_url(url)
+        self.transport = transport
+
+    @classmethod
+    def from_options(cls, options, credential=None):
+        """Validate every option offline, then build the client; no request is made."""
+        url = checked_site_url(options.get_option('url'))
+        return cls(url, transport_from_options(options, credential))
+
+    def site_properties(self):
+        """The site's base resource: ``client``, ``server`` and ``_links``."""
+        properties = self.transport.get_json(self.url)
+        if not isinstance(properties, dict) or not isinstance(properties.get('client'), dict):
+            raise UnicoreError('GET %s returned JSON without a "client" object; is url a UNICORE site base (.../rest/core)?'
+                               % display_url(self.url), url=self.url)
+        return properties
+
+    def access_info(self):
+        """What the login maps to: the server's ``client`` object as sent, and the server's version and DN."""
+        properties = self.site_properties()
+        server = _dict_or_empty(properties.get('server'))
+        # UNICORE puts the server's DN in server.credential.dn.
+        return {
+            'client': properties['client'],
+            'server': {'version': server.get('version'), 'dn': _dict_or_empty(server.get('credential')).get('dn')},
+        }
+
+    def issue_auth_token(self, lifetime=None, renewable=False, limited=True):
+        """A new UNICORE token (JWT) issued by this site.
+
+        ``lifetime`` in seconds (None: the server's default of 300). ``limited``
+        tokens are valid only at this site, which is why it is the default.
+        """
+        params = {}
+        if lifetime is not None:
+            if isinstance(lifetime, bool) or not isinstance(lifetime, int) or lifetime <= 0:
+                raise UnicoreError('lifetime must be a positive whole number of seconds, got %r' % (lifetime,))
+            params['lifetime'] = str(lifetime)
+        # The server reads only the string "true"; anything else means false.
+        if renewable:
+            params['renewable'] = 'true'
+        if limited:
+            params['limited'] = 'true'
+        url = self.url + '/token'
+        response = self.transport.get(url, accept='text/plain', params=params)
+        token = response.text.strip()
+        if not token:
+            raise UnicoreError('GET %s returned an empty body instead of a token' % display_url(url), url=url, status=response.status_code)
+        if not looks_like_jwt(token):
+            raise UnicoreError('GET %s returned something that is not a token (Content-Type: %s, %d bytes)'
+                               % (display_url(url), response.headers.get('Content-Type', 'none'), len(response.content)),
+                               url=url, status=response.status_code)
+        return token
+
+
+def _dict_or_empty(value):
+    return value if isinstance(value, dict) else {}

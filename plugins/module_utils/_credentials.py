@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Credential kinds and the ``auth_method`` factory (internal to the collection).
+
+One small class per kind: ``from_options`` reads what it needs, ``validate``
+checks it without touching the network, ``authorization_header`` gives the
+``Authorization`` value (None for none). The kinds that sign JWTs live in
+``_jwt_credentials`` and are imported only when chosen, so that a module that
+needs no JWT never imports ``cryptography`` or ``jwt``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+
+
+class Credential:
+    """Base of all credential kinds."""
+
+    method = None
+
+    def validate(self):
+        """Offline checks; raise UnicoreError naming the option and the cause."""
+
+    def authorization_header(self):
+        """The Authorization header value, or None to send none."""
+        return None
+
+    def __repr__(self):
+        # Never show field values: most of them are secrets.
+        return '<%s credential>' % self.method
+
+
+def _require(method, **values):
+    missing = [name for name, value in values.items() if value in (None, '')]
+    if missing:
+        raise UnicoreError('auth_method=%s needs %s' % (method, ' and '.join(missing)))
+
+
+class PasswordCredential(Credential):
+    """``Authorization: Basic base64(username:password)``."""
+
+    method = 'password'
+
+    def __init__(self, username, password):
+        self.username = username
+        self.password = password
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(options.get_given('username'), options.get_given('password'))
+
+    def validate(self):
+        _require(self.method, username=self.username, password=self.password)
+        # The server splits the decoded value at the first ":"; a colon in the
+        # user name would move part of it into the password.
+        if ':' in self.username:
+            raise UnicoreError('username must not contain ":" (HTTP Basic authentication splits user and password at the first colon)')
+
+    def authorization_header(self):
+        pair = ('%s:%s' % (self.username, self.password)).encode('utf-8')
+        return 'Basic ' + base64.b64encode(pair).decode('ascii')
+
+
+class BasicTokenCredential(Credential):
+    """``Authorization: Basic <value>`` with a value that is already encoded."""
+
+    method = 'basic_token'
+
+    def __init__(self, token):
+        self.token = token
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(_stripped(options.get_given('token')))
+
+    def validate(self):
+        _require(self.method, token=self.token)
+        _check_single_word('token', self.token)
+
+    def authorization_header(self):
+        return 'Basic ' + self.token
+
+
+class BearerCredential(Credential):
+    """``Authorization: Bearer <token>``: an OIDC access token or a UNICORE-issued token."""
+
+    method = 'bearer'
+
+    def __init__(self, token):
+        self.token = token
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(_stripped(options.get_given('token')))
+
+    def validate(self):
+        _require(self.method, token=self.token)
+        _check_single_word('token', self.token)
+
+    def authorization_header(self):
+        return 'Bearer ' + self.token
+
+
+class X509Credential(Credential):
+    """A TLS client certificate; the transport presents it, no header is sent."""
+
+    method = 'x509'
+
+    def __init__(self, client_cert, client_key):
+        self.client_cert = client_cert
+        self.client_key = client_key
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(options.get_given('client_cert'), options.get_given('client_key'))
+
+    def validate(self):
+        _require(self.method, client_cert=self.client_cert)
+        check_readable_file('client_cert', self.client_cert)
+        if self.client_key is not None:
+            check_readable_file('client_key', self.client_key)
+
+
+class AnonymousCredential(Credential):
+    """No credentials: the server runs the request as anonymous."""
+
+    method = 'anonymous'
+
+    @classmethod
+    def from_options(cls, options):
+        return cls()
+
+
+def _stripped(value):
+    # Tokens are often read from files that end in a newline.
+    return None if value is None else str(value).strip()
+
+
+def _check_single_word(option, value):
+    # White space, a line break above all, would corrupt the header.
+    if any(char.isspace() for char in value):
+        raise UnicoreError('%s must not contain white space' % option)
+
+
+def check_readable_file(option, path):
+    """Fail with the option name when ``path`` is not a readable regular file."""
+    if not os.path.exists(path):
+        raise UnicoreError('%s: file %s does not exist' % (option, path))
+    if not os.path.isfile(path):
+        raise UnicoreError('%s: %s is not a regular file' % (option, path))
+    if not os.access(path, os.R_OK):
+        raise UnicoreError('%s: file %s is not readable' % (option, path))
+
+
+def _ssh_key_credential(options):
+    from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import SshKeyCredential
+    return SshKeyCredential.from_options(options)
+
+
+def _trusted_service_credential(options):
+    from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import TrustedServiceCredential
+    return TrustedServiceCredential.from_options(options)
+
+
+# auth_method -> how to build that kind from the options.
+CREDENTIAL_KINDS = {
+    'password': PasswordCredential.from_options,
+    'basic_token': BasicTokenCredential.from_options,
+    'bearer': BearerCredential.from_options,
+    'ssh_key': _ssh_key_credential,
+    'trusted_service': _trusted_service_credential,
+    'x509': X509Credential.from_options,
+    'anonymous': AnonymousCredential.from_options,
+}
+
+
+def auto_auth_method(options):
+    """What ``auth_method: auto`` picks: token, then a key, then a password.
+
+    The order is PyUNICORE's (a token wins), so defaults that carry a password
+    can be overridden per task with a token. Anonymous access is never guessed.
+    """
+    if options.get_given('token') is not None:
+        return 'bearer'
+    if options.get_given('identity') is not None or options.get_given('identity_content') is not None:
+        return 'ssh_key'
+    if options.get_given('password') is not None:
+        return 'password'
+    if options.get_given('username') is not None:
+        raise UnicoreError('username is set but no password, token or identity was given; '
+                           'set password, or token, or identity/identity_content')
+    raise UnicoreError('no credentials given: set username and password, token, or identity '
+                       '(or client_cert with auth_method: x509); for anonymous access set auth_method: anonymous')
+
+
+def credential_from_options(options):
+    """Build and validate the credential that the options describe."""
+    method = options.get_option_default('auth_method', 'auto')
+    method = auto_auth_method(options) if method == 'auto' else str(method)
+    try:
+        build = CREDENTIAL_KINDS[method]
+    except KeyError:
+        raise UnicoreError('auth_method: unknown method "%s"; choose one of auto, %s' % (method, ', '.join(CREDENTIAL_KINDS)))
+    credential = build(options)
+    credential.validate()
+    return credential

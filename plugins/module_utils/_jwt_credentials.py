@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Credential kinds that sign a JWT: ``ssh_key`` and ``trusted_service`` (internal to the collection).
+
+Imported only when one of them is chosen, because it needs ``jwt`` and ``cryptography``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import Credential, check_readable_file
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._private_keys import (
+    certificate_subject_dn,
+    load_private_key,
+    read_key_file,
+    require_cryptography,
+    resolve_identity_path,
+    signing_algorithm,
+)
+
+try:
+    import jwt
+except ImportError:
+    HAS_JWT = False
+else:
+    HAS_JWT = True
+
+# UNICORE needs at least this many characters of shared secret for HS256.
+MIN_HMAC_SECRET_LENGTH = 32
+
+
+class SignedJwtCredential(Credential):
+    """Sends ``Authorization: Bearer <JWT>`` and signs a new JWT only when needed.
+
+    Signing costs far more than a request on a kept-alive connection (about a
+    millisecond for RSA-2048), so a JWT is reused until it is close to expiry.
+    """
+
+    def __init__(self, lifetime, clock=time.time):
+        self.lifetime = lifetime
+        self._clock = clock
+        self._jwt = None
+        self._jwt_expires = 0
+        self.signing_key = None
+        self.algorithm = None
+
+    def validate(self):
+        if not isinstance(self.lifetime, int) or self.lifetime <= 0:
+            raise UnicoreError('jwt_lifetime must be a positive number of seconds, got %s' % self.lifetime)
+        if not HAS_JWT:
+            raise UnicoreError('auth_method=%s needs the Python library PyJWT' % self.method, missing_library='PyJWT')
+        require_cryptography('auth_method=%s' % self.method)
+
+    def refresh_margin(self):
+        """Seconds before expiry at which a new JWT is signed."""
+        return min(self.lifetime / 2.0, max(30, self.lifetime / 5.0))
+
+    def claims(self, issued_at):
+        raise NotImplementedError
+
+    def authorization_header(self):
+        now = self._clock()
+        if self._jwt is None or self._jwt_expires - now < self.refresh_margin():
+            issued_at = int(now)
+            claims = self.claims(issued_at)
+            try:
+                self._jwt = jwt.encode(claims, self.signing_key, algorithm=self.algorithm)
+            except (jwt.PyJWTError, ValueError, TypeError) as exc:
+                raise UnicoreError('auth_method=%s: cannot sign the JWT with %s: %s' % (self.method, self.algorithm, exc.__class__.__name__))
+            self._jwt_expires = claims['exp']
+        return 'Bearer ' + self._jwt
+
+
+def _key_from_identity(options):
+    """The private key from ``identity`` or ``identity_content``, or None when neither is given."""
+    path = options.get_given('identity')
+    content = options.get_given('identity_content')
+    if path is not None and content is not None:
+        raise UnicoreError('identity and identity_content are mutually exclusive; give the key once')
+    passphrase = options.get_given('identity_passphrase')
+    if content is not None:
+        return load_private_key('identity_content', str(content), passphrase)
+    if path is not None:
+        path = resolve_identity_path(path)
+        check_readable_file('identity', path)
+        return load_private_key('identity (%s)' % path, read_key_file('identity', path), passphrase)
+    return None
+
+
+class SshKeyCredential(SignedJwtCredential):
+    """A JWT signed with the user's own key, checked against the keys registered for the user.
+
+    Claims as PyUNICORE sends them: ``sub == iss == username``, ``etd: "false"``.
+    """
+
+    method = 'ssh_key'
+
+    def __init__(self, username, signing_key, lifetime, clock=time.time):
+        super().__init__(lifetime, clock)
+        self.username = username
+        self.signing_key = signing_key
+
+    @classmethod
+    def from_options(cls, options):
+        if options.get_given('identity') is None and options.get_given('identity_content') is None:
+            raise UnicoreError('auth_method=ssh_key needs identity (a key file) or identity_content (the key itself)')
+        require_cryptography('auth_method=ssh_key')
+        username = options.get_given('username')
+        return cls(None if username is None else str(username), _key_from_identity(options),
+                   options.get_option_default('jwt_lifetime', 300))
+
+    def validate(self):
+        super().validate()
+        if not self.username:
+            raise UnicoreError('auth_method=ssh_key needs username (the UNICORE user whose public key is registered)')
+        self.algorithm = signing_algorithm('identity', self.signing_key)
+
+    def claims(self, issued_at):
+        return {
+            'sub': self.username,
+            'iss': self.username,
+            'iat': issued_at,
+            'exp': issued_at + self.lifetime,
+            'etd': 'false',
+        }
+
+
+class TrustedServiceCredential(SignedJwtCredential):
+    """A delegation JWT (``etd: "true"``) that a trusted service signs on a user's behalf.
+
+    ``sub`` is the user's DN and ``iss`` the service's DN; the server checks the
+    signature against the issuer's certificate, or against its shared HMAC secret.
+    """
+
+    method = 'trusted_service'
+
+    def __init__(self, subject, issuer, signing_key, algorithm, lifetime, clock=time.time):
+        super().__init__(lifetime, clock)
+        self.subject = subject
+        self.issuer = issuer
+        self.signing_key = signing_key
+        self.algorithm = algorithm
+
+    @classmethod
+    def from_options(cls, options):
+        subject = options.get_given('subject')
+        issuer = options.get_given('issuer')
+        lifetime = options.get_option_default('jwt_lifetime', 300)
+        hmac_secret = options.get_given('hmac_secret')
+        has_identity = options.get_given('identity') is not None or options.get_given('identity_content') is not None
+        if hmac_secret is not None:
+            if has_identity:
+                raise UnicoreError('auth_method=trusted_service signs with one key: give hmac_secret or identity/identity_content, not both')
+            return cls(subject, issuer, str(hmac_secret), 'HS256', lifetime)
+        require_cryptography('auth_method=trusted_service')
+        key = _key_from_identity(options)
+        if key is None:
+            client_key = options.get_given('client_key')
+            if client_key is None:
+                raise UnicoreError('auth_method=trusted_service needs the service key: client_key (with client_cert), '
+                                   'identity, identity_content, or hmac_secret')
+            check_readable_file('client_key', client_key)
+            key = load_private_key('client_key (%s)' % client_key, read_key_file('client_key', client_key),
+                                   options.get_given('identity_passphrase'))
+            client_cert = options.get_given('client_cert')
+            if issuer is None and client_cert is not None:
+                check_readable_file('client_cert', client_cert)
+                issuer = certificate_subject_dn('client_cert', client_cert)
+        return cls(subject, issuer, key, None, lifetime)
+
+    def validate(self):
+        super().validate()
+        if not self.subject:
+            raise UnicoreError('auth_method=trusted_service needs subject (the DN of the user the service acts for)')
+        if not self.issuer:
+            raise UnicoreError('auth_method=trusted_service needs issuer (the DN of the service), '
+                               'or client_cert to take it from')
+        if self.algorithm == 'HS256':
+            if len(self.signing_key) < MIN_HMAC_SECRET_LENGTH:
+                raise UnicoreError('hmac_secret must have at least %d characters (UNICORE refuses shorter HMAC secrets)'
+                                   % MIN_HMAC_SECRET_LENGTH)
+        else:
+            self.algorithm = signing_algorithm('the service key', self.signing_key)
+
+    def claims(self, issued_at):
+        return {
+            'sub': str(self.subject),
+            'iss': str(self.issuer),
+            'iat': issued_at,
+            'exp': issued_at + self.lifetime,
+            'etd': 'true',
+        }
