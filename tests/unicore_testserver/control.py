@@ -1,0 +1,87 @@
+"""The control API for tests, under ``/_testserver/`` (no authentication, not counted).
+
+    GET    /_testserver/stats             counters (see stats.Stats.snapshot)
+    POST   /_testserver/reset             zero counters, clear request log and faults
+    POST   /_testserver/sessions/expire   forget all security sessions
+    GET    /_testserver/requests?last=N   recent requests, oldest first
+    GET    /_testserver/faults            pending faults
+    POST   /_testserver/faults            {"faults": [...]} append faults
+    DELETE /_testserver/faults            clear faults
+"""
+
+import json
+
+from .faults import FaultSpecError
+from .messages import Response
+
+PREFIX = "/_testserver"
+
+
+def is_control_path(path):
+    """True for paths of the control API."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def _json_body(request):
+    try:
+        return json.loads(request.body.decode("utf-8") or "null")
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _requests(app, request):
+    last = request.query_value("last")
+    if last is not None:
+        try:
+            last = int(last)
+        except ValueError:
+            return Response.error(400, "last must be an integer")
+    return Response.json(200, {"requests": app.request_log.recent(last)})
+
+
+def _add_faults(app, request):
+    body = _json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("faults"), list):
+        return Response.error(400, 'expected a JSON object {"faults": [...]}')
+    try:
+        added = app.faults.add(body["faults"])
+    except FaultSpecError as exc:
+        return Response.error(400, str(exc))
+    return Response.json(200, {"added": added, "pending": app.faults.pending()})
+
+
+def _reset(app, _request):
+    app.reset()
+    return Response.json(200, {"reset": True})
+
+
+def _expire_sessions(app, _request):
+    app.sessions.clear()
+    return Response.json(200, {"sessions_expired": True})
+
+
+def _clear_faults(app, _request):
+    app.faults.clear()
+    return Response.json(200, {"pending": []})
+
+
+_ROUTES = {
+    ("GET", "/stats"): lambda app, _request: Response.json(200, app.stats.snapshot()),
+    ("POST", "/reset"): _reset,
+    ("POST", "/sessions/expire"): _expire_sessions,
+    ("GET", "/requests"): _requests,
+    ("GET", "/faults"): lambda app, _request: Response.json(200, {"pending": app.faults.pending()}),
+    ("POST", "/faults"): _add_faults,
+    ("DELETE", "/faults"): _clear_faults,
+}
+
+
+def handle_control(app, request):
+    """Response of a control API request."""
+    sub_path = request.path[len(PREFIX):].rstrip("/")
+    route = _ROUTES.get((request.method, sub_path))
+    if route is None:
+        if any(path == sub_path for _method, path in _ROUTES):
+            return Response.error(405, "Method %s not allowed on %s" % (request.method, request.path))
+        return Response.error(404, "No control resource at '%s'" % request.path)
+    return route(app, request)

@@ -1,0 +1,131 @@
+"""Scripted faults for resilience tests (retries, timeouts, broken responses).
+
+A fault matches requests by path prefix and, optionally, method; each match
+consumes one of its ``count``. The first matching fault in order of
+registration applies. Socket-level actions (drop, reset, truncate) are carried
+out by the HTTP handler; the others produce an ordinary Response here.
+"""
+
+import threading
+from dataclasses import dataclass, field
+
+from .messages import JSON, Response
+
+ACTIONS = ("respond", "delay", "drop", "reset", "truncate", "invalid_json", "empty")
+SOCKET_ACTIONS = ("drop", "reset", "truncate")
+
+# Looks like the start of a UNICORE base resource, but is cut off.
+NOT_JSON = b'{"client": {"dn": "CN=Demo User, O=UNICORE, C=EU", "xlogin": {"UID": "demo'
+
+
+class FaultSpecError(ValueError):
+    """A fault definition that cannot be used (→ 400 from the control API)."""
+
+
+@dataclass
+class Fault:
+    """One scripted fault."""
+
+    path_prefix: str
+    action: str
+    method: str = None          # None matches any method
+    count: int = 1
+    status: int = 503
+    headers: dict = field(default_factory=dict)
+    body: str = ""
+    content_type: str = None
+    delay: float = 0.0
+
+    def matches(self, method, path):
+        """True when this fault applies to a request."""
+        return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
+
+    def response(self):
+        """The Response for the non-socket actions (respond, invalid_json, empty)."""
+        if self.action == "invalid_json":
+            body = self.body.encode("utf-8") if self.body else NOT_JSON
+            return Response(200, body, self.content_type or JSON, list(self.headers.items()))
+        if self.action == "empty":
+            return Response(200, b"", self.content_type or JSON, list(self.headers.items()))
+        body = self.body.encode("utf-8")
+        content_type = self.content_type or (JSON if body else None)
+        return Response(self.status, body, content_type, list(self.headers.items()))
+
+    def describe(self):
+        """JSON-able form, as listed by the control API."""
+        return {"path_prefix": self.path_prefix, "method": self.method, "count": self.count, "action": self.action,
+                "status": self.status, "headers": self.headers, "body": self.body, "content_type": self.content_type,
+                "delay": self.delay}
+
+
+def _typed(spec, name, kind, default):
+    value = spec.get(name, default)
+    if value is None and default is None:
+        return None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise FaultSpecError("fault field %r must be of type %s" % (name, kind.__name__))
+    return value
+
+
+def parse_fault(spec):
+    """Fault from its JSON form; FaultSpecError on anything unusable."""
+    if not isinstance(spec, dict):
+        raise FaultSpecError("each fault must be a JSON object")
+    unknown = set(spec) - {"path_prefix", "method", "count", "action", "status", "headers", "body", "content_type", "delay"}
+    if unknown:
+        raise FaultSpecError("unknown fault fields: %s" % ", ".join(sorted(unknown)))
+    action = spec.get("action")
+    if action not in ACTIONS:
+        raise FaultSpecError("fault action must be one of %s" % ", ".join(ACTIONS))
+    path_prefix = _typed(spec, "path_prefix", str, "/")
+    if not path_prefix.startswith("/"):
+        raise FaultSpecError("path_prefix must start with '/'")
+    method = _typed(spec, "method", str, None)
+    headers = _typed(spec, "headers", dict, {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise FaultSpecError("fault headers must map strings to strings")
+    fault = Fault(path_prefix=path_prefix, action=action, method=method.upper() if method else None,
+                  count=_typed(spec, "count", int, 1), status=_typed(spec, "status", int, 503 if action == "respond" else 200),
+                  headers=headers, body=_typed(spec, "body", str, ""), content_type=_typed(spec, "content_type", str, None),
+                  delay=_typed(spec, "delay", float, 0.0))
+    if fault.count < 1 or not 100 <= fault.status <= 599 or fault.delay < 0:
+        raise FaultSpecError("count must be >= 1, status 100-599, delay >= 0")
+    return fault
+
+
+class FaultList:
+    """Thread-safe ordered list of pending faults."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._faults = []
+
+    def add(self, specs):
+        """Append faults (all or nothing); returns how many were added."""
+        faults = [parse_fault(spec) for spec in specs]
+        with self._lock:
+            self._faults.extend(faults)
+        return len(faults)
+
+    def take(self, method, path):
+        """Consume one use of the first fault matching this request; None when none does."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def pending(self):
+        """JSON-able list of the faults still pending."""
+        with self._lock:
+            return [fault.describe() for fault in self._faults]
+
+    def clear(self):
+        """Drop all pending faults."""
+        with self._lock:
+            self._faults.clear()

@@ -1,0 +1,60 @@
+"""``<workdir>/fixtures.json``: everything a test needs to talk to the server (0600, contains secrets)."""
+
+import json
+import os
+
+from .directory import USERS
+from .dn import ANONYMOUS_DN
+from .pki import cert_expiry, iso8601_utc, write_private
+from .sites import AUTH_PATH
+
+
+def build_fixtures(app, material, tls_fault_urls, port):
+    """The fixtures document (all paths absolute)."""
+    sites = {}
+    for name, site in app.sites.items():
+        sites[name] = {
+            "url": app.site_url(name),
+            "auth_url": app.site_url(name, AUTH_PATH),
+            "dn": site.dn,
+            "cert": site.cert_path,
+            "cert_not_after": iso8601_utc(cert_expiry(site.cert)),
+            "in_registry": site.in_registry,
+        }
+    users = {}
+    for user in USERS:
+        users[user.name] = {
+            "password": user.password,
+            "dn": user.dn,
+            "uids": list(user.uids),
+            "groups": list(user.groups),
+            "roles": list(user.roles),
+            "queues": list(user.queues),
+            "mapped": user.mapped,
+        }
+    trusted = material.trusted_service
+    untrusted = material.untrusted_service
+    return {
+        "ca_cert": material.ca_cert,
+        "port": port,
+        "base_url": app.base_url,
+        "control_url": app.base_url + "/_testserver",
+        "registry_url": app.registry_url,
+        "session_lifetime": app.sessions.lifetime,
+        "anonymous_dn": ANONYMOUS_DN,
+        "sites": sites,
+        "users": users,
+        "keys": material.keys,
+        "oidc_tokens": material.oidc_tokens,
+        "trusted_service": {"dn": trusted["dn"], "cert": trusted["cert"], "key": trusted["key"], "hmac_secret": trusted["hmac_secret"]},
+        "untrusted_service": {"dn": untrusted["dn"], "cert": untrusted["cert"], "key": untrusted["key"]},
+        "client_certs": material.client_certs,
+        "tls_faults": tls_fault_urls,
+    }
+
+
+def write_fixtures(path, fixtures):
+    """Write atomically, so a reader never sees a half-written file."""
+    tmp = path + ".tmp"
+    write_private(tmp, json.dumps(fixtures, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
