@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Credential kinds without JWTs (password, basic_token, bearer, x509, anonymous) and the auth_method factory."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+
+import pytest
+from pyunicore import credentials as pyunicore_credentials
+
+from ansible_collections.unicore.auth.plugins.module_utils import _credentials
+
+
+def decoded_basic(header):
+    scheme, value = header.split(' ', 1)
+    assert scheme == 'Basic'
+    return base64.b64decode(value).decode('utf-8')
+
+
+# ---------------------------------------------------------------- password
+
+def test_password_header_is_basic_of_utf8_user_colon_password(credential):
+    header = credential(auth_method='password', username='jürgen', password='Pässwörd€-ß')
+    assert header.authorization_header() == 'Basic ' + base64.b64encode('jürgen:Pässwörd€-ß'.encode('utf-8')).decode('ascii')
+
+
+def test_password_header_equals_pyunicore_for_an_ascii_password(credential):
+    ours = credential(auth_method='password', username='demouser', password='test123').authorization_header()
+    assert ours == pyunicore_credentials.UsernamePassword('demouser', 'test123').get_auth_header()
+
+
+def test_password_may_contain_a_colon_because_the_server_splits_at_the_first(credential):
+    header = credential(auth_method='password', username='demouser', password='a:b:c').authorization_header()
+    assert decoded_basic(header) == 'demouser:a:b:c'
+
+
+def test_colon_in_username_is_refused(refusal):
+    message = refusal(auth_method='password', username='demo:user', password='Secret-Pw-0815')
+    assert 'username must not contain ":"' in message
+
+
+@pytest.mark.parametrize('given, missing', [
+    (dict(username='demouser'), 'needs password'),
+    (dict(password='Secret-Pw-0815'), 'needs username'),
+    (dict(username='demouser', password=''), 'needs password'),
+    (dict(), 'needs username and password'),
+])
+def test_password_method_names_the_missing_option(refusal, given, missing):
+    message = refusal(auth_method='password', **given)
+    assert 'auth_method=password' in message
+    assert missing in message
+
+
+def test_credential_repr_shows_no_secret(credential):
+    text = repr(credential(auth_method='password', username='demouser', password='Secret-Pw-0815'))
+    assert 'Secret-Pw-0815' not in text
+    assert 'password' in text
+
+
+# ---------------------------------------------------------------- basic_token and bearer
+
+def test_basic_token_is_sent_as_is(credential):
+    header = credential(auth_method='basic_token', token='ZGVtb3VzZXI6dGVzdDEyMw==').authorization_header()
+    assert header == 'Basic ZGVtb3VzZXI6dGVzdDEyMw=='
+    assert header == pyunicore_credentials.BasicToken('ZGVtb3VzZXI6dGVzdDEyMw==').get_auth_header()
+
+
+def test_bearer_token_is_sent_as_is(credential):
+    header = credential(auth_method='bearer', token='eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl').authorization_header()
+    assert header == 'Bearer eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl'
+    assert header == pyunicore_credentials.OIDCToken('eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl').get_auth_header()
+
+
+@pytest.mark.parametrize('method, scheme', [('bearer', 'Bearer'), ('basic_token', 'Basic')])
+def test_token_read_from_a_file_loses_its_trailing_newline(credential, method, scheme):
+    header = credential(auth_method=method, token='abc.def.ghi\n').authorization_header()
+    assert header == scheme + ' abc.def.ghi'
+
+
+@pytest.mark.parametrize('method', ['bearer', 'basic_token'])
+@pytest.mark.parametrize('token', ['abc def', 'abc\ndef', 'abc\tdef', 'abc\r\nX-Injected: 1'])
+def test_token_with_white_space_inside_is_refused(refusal, method, token):
+    assert 'token must not contain white space' in refusal(auth_method=method, token=token)
+
+
+@pytest.mark.parametrize('method', ['bearer', 'basic_token'])
+def test_token_method_without_token_names_the_option(refusal, method):
+    assert 'auth_method=%s needs token' % method in refusal(auth_method=method, token='')
+
+
+# ---------------------------------------------------------------- x509 and anonymous
+
+def test_x509_sends_no_authorization_header(credential, self_signed_cert):
+    cert_path, key_path = self_signed_cert[:2]
+    assert credential(auth_method='x509', client_cert=cert_path, client_key=key_path).authorization_header() is None
+
+
+def test_x509_without_client_cert_names_client_cert(refusal):
+    assert 'auth_method=x509 needs client_cert' in refusal(auth_method='x509')
+
+
+def test_x509_with_missing_certificate_file_names_option_and_path(refusal, tmp_path):
+    missing = str(tmp_path / 'missing-cert.pem')
+    message = refusal(auth_method='x509', client_cert=missing)
+    assert 'client_cert' in message and missing in message
+
+
+def test_explicit_anonymous_sends_no_authorization_header(credential):
+    assert credential(auth_method='anonymous').authorization_header() is None
+
+
+def test_explicit_anonymous_ignores_given_credentials(credential):
+    assert credential(auth_method='anonymous', username='demouser', password='test123').authorization_header() is None
+
+
+# ---------------------------------------------------------------- auth_method: auto
+
+def test_auto_prefers_token_over_identity_and_password(credential, key_file):
+    chosen = credential(token='abc.def.ghi', identity=key_file('ed25519'), username='demouser', password='test123')
+    assert chosen.method == 'bearer'
+    assert chosen.authorization_header() == 'Bearer abc.def.ghi'
+
+
+@pytest.mark.parametrize('key_option', ['identity', 'identity_content'])
+def test_auto_prefers_a_key_over_password(credential, key_file, key_text, key_option):
+    key = key_file('ed25519') if key_option == 'identity' else key_text('ed25519')
+    chosen = credential(username='demouser', password='test123', **{key_option: key})
+    assert chosen.method == 'ssh_key'
+    assert chosen.authorization_header().startswith('Bearer ')
+
+
+def test_auto_uses_password_when_only_username_and_password_are_given(credential):
+    chosen = credential(username='demouser', password='test123')
+    assert chosen.method == 'password'
+    assert decoded_basic(chosen.authorization_header()) == 'demouser:test123'
+
+
+def test_auto_treats_empty_strings_as_unset(credential):
+    chosen = credential(token='', identity='', identity_content='', username='demouser', password='test123')
+    assert chosen.method == 'password'
+
+
+def test_auto_with_username_alone_asks_for_password_token_or_identity(refusal):
+    message = refusal(username='demouser', password='')
+    assert 'username is set' in message
+    assert 'password' in message and 'token' in message and 'identity' in message
+
+
+@pytest.mark.parametrize('given', [{}, dict(username='', password='', token='', identity='', identity_content='')])
+def test_auto_without_any_credential_suggests_auth_method_anonymous(refusal, given):
+    assert 'auth_method: anonymous' in refusal(**given)
+
+
+def test_unknown_auth_method_lists_the_choices(refusal):
+    message = refusal(auth_method='kerberos', username='demouser', password='Secret-Pw-0815')
+    assert '"kerberos"' in message
+    for method in ('password', 'bearer', 'basic_token', 'ssh_key', 'trusted_service', 'x509', 'anonymous'):
+        assert method in message
+
+
+# ---------------------------------------------------------------- lazy imports
+
+def test_password_credential_and_transport_import_neither_jwt_nor_cryptography():
+    # The collection root is the directory that holds ansible_collections/.
+    collection_root = os.path.abspath(os.path.join(os.path.dirname(_credentials.__file__), *['..'] * 5))
+    program = '\n'.join([
+        'import sys',
+        'from ansible_collections.unicore.auth.plugins.module_utils import _client, _transport',
+        'from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options',
+        'from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter',
+        'options = OptionAdapter.from_dict({"auth_method": "auto", "username": "demouser", "password": "test123"})',
+        'credential = credential_from_options(options)',
+        'transport = _transport.Transport(credential)',
+        'assert credential.authorization_header().startswith("Basic ")',
+        'print(sorted(name for name in sys.modules if name.split(".")[0] in ("jwt", "cryptography")))',
+    ])
+    result = subprocess.run([sys.executable, '-c', program], capture_output=True, text=True, check=False,
+                            env=dict(os.environ, PYTHONPATH=collection_root))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == '[]'
