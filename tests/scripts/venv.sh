@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Create (or reuse) the harness virtualenv and install the pinned test
+# dependencies from tests/requirements-test.txt into it.
+#
+# The venv is reused as long as a stamp file inside it holds the hash of
+# tests/requirements-test.txt (plus the interpreter version); otherwise it is
+# rebuilt from scratch.  The stamp is written only after a successful install,
+# so an interrupted install is retried on the next run.
+#
+# Environment: PYTHON (default python3), VENV (default <repo>/.venv).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+python=${PYTHON:-python3}
+venv=${VENV:-$root/.venv}
+req=$root/tests/requirements-test.txt
+stamp=$venv/.requirements-test.sha256
+
+# shellcheck source=tests/scripts/lib.sh
+. "$root/tests/scripts/lib.sh"
+
+command -v "$python" >/dev/null 2>&1 || die "Python interpreter '$python' not found (set PYTHON=...)"
+[[ -f $req ]] || die "missing $req"
+
+want=$( { sha256sum <"$req"; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
+
+if [[ -x $venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+    info "virtualenv $venv is up to date"
+    exit 0
+fi
+
+start=$SECONDS
+info "creating virtualenv $venv ($("$python" --version 2>&1))"
+rm -rf "$venv"
+"$python" -m venv "$venv"
+
+info "installing pinned test requirements from tests/requirements-test.txt"
+quiet_pip "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" \
+    || die "pip install of tests/requirements-test.txt failed (see the errors above)"
+check=$("$venv/bin/python" -m pip check --disable-pip-version-check 2>&1) \
+    || die "pip check found broken requirements in $venv:"$'\n'"$check"
+
+echo "$want" >"$stamp"
+info "virtualenv ready in $((SECONDS - start))s: $("$venv/bin/ansible-test" --version 2>&1)"
