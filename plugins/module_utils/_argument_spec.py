@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shared argument spec of connection and authentication options (internal to the collection).
 
-Documented by the ``unicore.auth.connection`` and ``unicore.auth.auth`` doc
-fragments; a unit test keeps the two in step.
+Documented by the ``unicore.auth.connection``, ``unicore.auth.credentials`` and
+``unicore.auth.token`` doc fragments; a unit test keeps them in step.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ AUTH_ARGUMENT_SPEC = dict(
     subject=dict(type='str'),
     issuer=dict(type='str'),
     hmac_secret=dict(type='str', no_log=True),
+)
+
+# The properties of an issued token, shared by unicore_auth_token and the unicore_token lookup.
+TOKEN_ARGUMENT_SPEC = dict(
+    lifetime=dict(type='int', default=3600),
+    renewable=dict(type='bool', default=False),
+    limited=dict(type='bool', default=True),
+    min_validity=dict(type='int'),
 )
 
 

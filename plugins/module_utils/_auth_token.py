@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issuing a token and keeping it idempotently: the logic of ``unicore_auth_token`` (internal to the collection)."""
+
+from __future__ import annotations
+
+from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, checked_site_url, transport_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, auto_auth_method, credential_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
+from ansible_collections.unicore.auth.plugins.module_utils._token_file import TokenFile, parse_mode
+from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest, same_dn
+
+CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid')
+
+
+def token_result(token, info, issued, changed):
+    """The module's return values for ``token``."""
+    return {
+        'changed': changed,
+        'issued': issued,
+        'token': token,
+        'claims': None if info is None else dict((name, info[name]) for name in CLAIM_FIELDS),
+        'expires_at': None if info is None else info['expires_at'],
+        'expires_in': None if info is None else info['expires_in'],
+    }
+
+
+def _info_or_none(token):
+    try:
+        return token_info(token)
+    except UnicoreError:
+        return None
+
+
+class KeptToken:
+    """A token found at ``dest`` or given as the bearer ``token``, with what is known about its site."""
+
+    def __init__(self, token, info, site_dn, source):
+        self.token = token
+        self.info = info
+        self.site_dn = site_dn
+        self.source = source
+
+    def is_live(self):
+        return self.info is not None and self.info['expires_in'] is not None and self.info['expires_in'] > 0
+
+
+def find_kept_token(options, token_file, url):
+    """The token to reuse, if any: at ``dest``, or the bearer ``token`` option."""
+    if token_file is not None:
+        token = token_file.read()
+        if not token:
+            return None
+        record = token_file.site_record() or {}
+        # The issuer is known only when this file's token was issued for this very URL.
+        site_dn = record.get('issuer') if record.get('url') == url else None
+        return KeptToken(token, _info_or_none(token), site_dn, 'dest')
+    if _auth_method(options) == 'bearer':
+        # A token given as an option is taken to belong to url's site: checking
+        # its issuer would cost a request, and the caller named the site.
+        token = str(options.get_given('token')).strip()
+        return KeptToken(token, _info_or_none(token), None, 'token')
+    return None
+
+
+def _auth_method(options):
+    method = options.get_option_default('auth_method', 'auto')
+    if method == 'auto':
+        try:
+            return auto_auth_method(options)
+        except UnicoreError:
+            return None
+    return method
+
+
+def _renewal_credential(options, kept):
+    """The kept token itself as the credential, when ``renew_with_token`` asks for it and it can.
+
+    Only a live, renewable token that this module kept at ``dest`` for this very
+    site may stand in for the credentials.
+    """
+    if not options.get_option_default('renew_with_token', False) or kept is None or kept.source != 'dest':
+        return None
+    if kept.info is None or not kept.info['renewable'] or not kept.is_live():
+        return None
+    if not same_dn(kept.info['iss'], kept.site_dn):
+        return None
+    return BearerCredential(kept.token)
+
+
+def _issuing_credential(options, kept):
+    credential = _renewal_credential(options, kept)
+    if credential is not None:
+        return credential
+    try:
+        return credential_from_options(options)
+    except UnicoreError as error:
+        if options.get_option_default('renew_with_token', False):
+            raise UnicoreError('renew_with_token: the token at dest cannot renew itself (it is missing, expired, '
+                               'not renewable or from another site), and no other credentials work: %s' % error)
+        raise
+
+
+def reason_to_replace(request, kept):
+    """Why the kept token cannot be returned as it is, or None when it can."""
+    if kept.info is None:
+        return 'it is not a readable UNICORE token'
+    if kept.source == 'dest' and kept.site_dn is None:
+        return 'nothing records that it was issued by this site'
+    return request.mismatch(kept.info, kept.site_dn)
+
+
+def keep_auth_token(options, check_mode=False):
+    """Return the module result: a kept token when it fits, else a newly issued one.
+
+    ``warnings`` in the result lists what the user should know, such as a kept
+    token that was replaced because it was unreadable.
+    """
+    url = checked_site_url(options.get_option('url'))
+    dest = options.get_given('dest')
+    token_file = TokenFile(dest) if dest is not None else None
+    if options.get_option_default('state', 'present') == 'absent':
+        return _remove(token_file, check_mode)
+    request = TokenRequest.from_options(options)
+    request.validate()
+    mode = parse_mode(options.get_option_default('mode', '0600'))
+    if token_file is not None:
+        token_file.check_destination()
+
+    warnings = []
+    kept = find_kept_token(options, token_file, url)
+    if kept is not None and kept.info is None and kept.source == 'dest':
+        warnings.append('dest: %s does not hold a readable UNICORE token; a new token replaces it' % token_file.path)
+    if kept is not None and reason_to_replace(request, kept) is None and not options.get_option_default('force', False):
+        return dict(token_result(kept.token, kept.info, issued=False, changed=False), warnings=warnings)
+    if check_mode:
+        # Never issue in check mode; show the kept token when it is still usable.
+        usable = kept if kept is not None and kept.is_live() else None
+        return dict(token_result(usable and usable.token, usable and usable.info, issued=False, changed=True), warnings=warnings)
+
+    client = UnicoreClient(url, transport_from_options(options, _issuing_credential(options, kept)))
+    try:
+        token = request.issue(client)
+    finally:
+        client.transport.close()
+    info = token_info(token)
+    if token_file is not None:
+        token_file.write(token, url, info['iss'], mode)
+    return dict(token_result(token, info, issued=True, changed=True), warnings=warnings)
+
+
+def _remove(token_file, check_mode):
+    if token_file is None:
+        raise UnicoreError('state=absent needs dest, the token file to remove')
+    present = token_file.exists()
+    if present and not check_mode:
+        token_file.remove()
+    return dict(token_result(None, None, issued=False, changed=present), warnings=[])
