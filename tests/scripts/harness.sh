@@ -85,7 +85,21 @@ run_sanity() {
     read -r -a extra <<<"${SANITY_OPTIONS:-}"
     # --venv: ansible-test runs from a venv it manages; each sanity test gets its own venv
     # (created under ~/.ansible/test/venv on first use, bootstrapped with the get-pip stand-in)
-    quiet_pip ansible-test sanity --venv --python "$pyver" --junit "${common[@]}" "${extra[@]}"
+    local status=0
+    quiet_pip ansible-test sanity --venv --python "$pyver" --junit "${common[@]}" "${extra[@]}" || status=$?
+    run_docs_lint || status=$?
+    return "$status"
+}
+
+# The collection's documentation as antsibull-docs (docs.ansible.com's builder)
+# reads it: every plugin's docs, the doc fragments, seealso and markup links.
+run_docs_lint() {
+    local status=0 log=tests/output/docs-lint.log
+    mkdir -p tests/output/junit
+    ANSIBLE_COLLECTIONS_PATH=$root/build antsibull-docs lint-collection-docs --plugin-docs . >"$log" 2>&1 || status=$?
+    cat "$log"
+    "$venv/bin/python" "$scripts/junit_case.py" tests/output/junit/docs-lint.xml sanity antsibull-docs-lint "$status" "$log"
+    return "$status"
 }
 
 run_units() {
