@@ -64,7 +64,7 @@ seealso:
   - plugin: unicore.auth.token_info
     plugin_type: filter
 author:
-  - unicore.auth contributors
+  - unicore.auth maintainers (@unicore-auth)
 """
 
 EXAMPLES = r"""

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, checked_site_url, transport_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, transport_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, auto_auth_method, credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_file import TokenFile, parse_mode
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest, same_dn
+from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 
 CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid')
 

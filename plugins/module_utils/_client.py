@@ -5,35 +5,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt
-from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport, display_url
-
-
-def checked_site_url(url):
-    """The site base URL without a trailing slash; raise UnicoreError naming ``url`` when it is unusable."""
-    if url is None or str(url).strip() == '':
-        raise UnicoreError('url is required: the site REST base, e.g. https://host:8080/DEMO-SITE/rest/core')
-    url = str(url).strip()
-    if display_url(url) != url:
-        raise UnicoreError('url must not contain credentials; use username and password (or another auth option)')
-    try:
-        parts = urlsplit(url)
-        port_is_valid = parts.port is None or parts.port > 0  # .port raises ValueError for a bad port
-    except ValueError:
-        port_is_valid = False
-    if not port_is_valid:
-        raise UnicoreError('url: %s has an invalid port' % display_url(url))
-    if parts.scheme not in ('https', 'http') or not parts.hostname:
-        raise UnicoreError('url: %s is not an https:// URL with a host name, e.g. https://host:8080/DEMO-SITE/rest/core'
-                           % display_url(url))
-    if parts.query or parts.fragment:
-        raise UnicoreError('url: %s must not have a query or fragment' % display_url(url))
-    return url.rstrip('/')
+from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport
+from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url, display_url
 
 
 def transport_from_options(options, credential=None):

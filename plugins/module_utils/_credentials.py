@@ -157,6 +157,20 @@ def check_readable_file(option, path):
         raise UnicoreError('%s: file %s is not readable' % (option, path))
 
 
+def resolve_identity_path(path):
+    """Where a key file is, the way UNICORE's clients look for it.
+
+    Absolute paths stay; ``~`` is the home directory; any other relative path
+    is under ``~/.uftp/`` (PyUNICORE and the UFTP client do the same).
+    """
+    path = str(path)
+    if path.startswith('~'):
+        return os.path.expanduser(path)
+    if os.path.isabs(path):
+        return path
+    return os.path.join(os.path.expanduser('~'), '.uftp', path)
+
+
 def _ssh_key_credential(options):
     from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import SshKeyCredential
     return SshKeyCredential.from_options(options)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import Credential, check_readable_file
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import Credential, check_readable_file, resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._private_keys import (
     certificate_subject_dn,
     load_private_key,
     read_key_file,
     require_cryptography,
-    resolve_identity_path,
     signing_algorithm,
 )
 

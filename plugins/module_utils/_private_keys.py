@@ -28,20 +28,6 @@ def require_cryptography(purpose):
         raise UnicoreError('%s needs the Python library cryptography' % purpose, missing_library='cryptography')
 
 
-def resolve_identity_path(path):
-    """Where a key file is, the way UNICORE's clients look for it.
-
-    Absolute paths stay; ``~`` is the home directory; any other relative path
-    is under ``~/.uftp/`` (PyUNICORE and the UFTP client do the same).
-    """
-    path = str(path)
-    if path.startswith('~'):
-        return os.path.expanduser(path)
-    if os.path.isabs(path):
-        return path
-    return os.path.join(os.path.expanduser('~'), '.uftp', path)
-
-
 def read_key_file(option, path):
     try:
         with open(path, 'rb') as key_file:

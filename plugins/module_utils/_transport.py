@@ -14,12 +14,12 @@ from __future__ import annotations
 import email.utils
 import json
 import os
-import re
 import ssl
 import time
 import warnings
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._urls import display_url
 
 try:
     import requests
@@ -53,16 +53,6 @@ class _NoNetrcAuth(AuthBase):
 
     def __call__(self, request):
         return request
-
-
-# Everything between "scheme://" and the last "@" before any query or fragment:
-# a user:password part, even one whose password holds a "/".
-_USERINFO = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@')
-
-
-def display_url(url):
-    """The URL for messages, without any user:password part."""
-    return _USERINFO.sub(r'\1', str(url))
 
 
 class Transport:

@@ -11,7 +11,7 @@ short_description: Show what a login at a UNICORE site maps to
 version_added: 0.1.0
 description:
   - Logs in to a UNICORE site with any credential kind UNICORE accepts and returns what the login maps to
-    there: the user's DN, role, selected and available uids, groups and queues, and how the site authenticated it.
+    there, that is the user's DN, role, selected and available uids, groups and queues, and how the site authenticated it.
   - Use it as a preflight before provisioning a workflow, or to find out which O(preferences) a user may select.
   - Read only; it never changes anything at the site.
 options:
@@ -49,7 +49,7 @@ seealso:
     description: The UNICORE documentation of the REST API, its authentication and user preferences.
     link: https://unicore-docs.readthedocs.io/en/latest/user-docs/rest-api/index.html
 author:
-  - unicore.auth contributors
+  - unicore.auth maintainers (@unicore-auth)
 """
 
 EXAMPLES = r"""

@@ -12,10 +12,10 @@ version_added: 0.1.0
 description:
   - Issues a UNICORE authentication token (a JWT signed by the site) for the login given by the credential options,
     so that workflows can authenticate with the token instead of the user's real secret.
-  - Keeps the token in O(dest) and reuses it while it fits the request and is valid for at least O(min_validity):
-    then the module returns it with C(changed=false) and makes B(no request) to the site.
+  - Keeps the token in O(dest) and reuses it while it fits the request and is valid for at least O(min_validity).
+    Then the module returns it with C(changed=false) and makes B(no request) to the site.
   - Tokens are O(limited) to the issuing site unless asked otherwise, and renewable only when asked for.
-  - The token is returned B(in clear) in RV(token). Register the result with C(no_log: true).
+  - The token is returned B(in clear) in RV(token). Register the result with C(no_log=true).
 options:
   dest:
     description:
@@ -77,7 +77,7 @@ seealso:
   - plugin: unicore.auth.token_info
     plugin_type: filter
 author:
-  - unicore.auth contributors
+  - unicore.auth maintainers (@unicore-auth)
 """
 
 EXAMPLES = r"""

@@ -16,7 +16,7 @@ from ansible.errors import AnsibleError
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
-from ansible_collections.unicore.auth.plugins.module_utils._private_keys import resolve_identity_path
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import resolve_identity_path
 
 
 def lookup_options(lookup, variables, direct):

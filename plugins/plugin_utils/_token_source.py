@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, checked_site_url, transport_from_options
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
+from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache, default_cache_dir
 
 # Everything that decides who the token is for and what it allows. Secrets are
@@ -37,7 +36,11 @@ def token_for(options):
     url = checked_site_url(options.get_option('url'))
 
     def issue():
-        # Built only on a cache miss: a hit costs no key loading and no request.
+        # Built only on a cache miss: a hit costs no key loading, no import of
+        # requests or cryptography, and no request.
+        from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, transport_from_options
+        from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
+
         client = UnicoreClient(url, transport_from_options(options, credential_from_options(options)))
         try:
             token = request.issue(client)

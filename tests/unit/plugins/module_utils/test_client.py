@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, checked_site_url
+from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient
+from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import PasswordCredential
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 
