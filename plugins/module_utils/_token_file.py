@@ -119,8 +119,11 @@ class TokenFile:
             if exc.errno == errno.ELOOP:
                 raise UnicoreError('%s: %s is a symbolic link; token files are never read through links' % (option, path))
             raise UnicoreError('%s: cannot read %s: %s' % (option, path, exc.strerror))
-        with os.fdopen(descriptor, 'rb') as handle:
-            data = handle.read(MAX_TOKEN_BYTES + 1)
+        try:
+            with os.fdopen(descriptor, 'rb') as handle:
+                data = handle.read(MAX_TOKEN_BYTES + 1)
+        except OSError as exc:
+            raise UnicoreError('%s: cannot read %s: %s' % (option, path, exc.strerror))
         if len(data) > MAX_TOKEN_BYTES:
             return ''
         return data.decode('utf-8', errors='replace')

@@ -126,8 +126,11 @@ class TokenCache:
             return None
         except OSError as exc:
             raise UnicoreError('cache_dir: cannot read %s: %s' % (path, exc.strerror))
-        with os.fdopen(descriptor, 'rb') as handle:
-            return handle.read()
+        try:
+            with os.fdopen(descriptor, 'rb') as handle:
+                return handle.read()
+        except OSError as exc:
+            raise UnicoreError('cache_dir: cannot read %s: %s' % (path, exc.strerror))
 
     def _write(self, name, entry):
         descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix='.%s.' % name, suffix='.tmp')

@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""unicore_access_info as Ansible runs it: main() with module args, its JSON result on stdout.
+
+No network: ``requests``' HTTPAdapter.send answers from a script, so everything
+above it (module, client, transport, credentials) is the real code.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import yaml
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from ansible.module_utils import _internal as module_internal
+from ansible.module_utils.common import warnings as module_warnings
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.unicore.auth.plugins.module_utils import _jwt_credentials, _private_keys
+from ansible_collections.unicore.auth.plugins.modules import unicore_access_info
+
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
+USER_DN = 'CN=Demo User,O=UNICORE,C=EU'
+PASSWORD = 'Pässw0rd-never-shown'
+LOGIN = {'url': SITE, 'username': 'demouser', 'password': PASSWORD}
+CLIENT = {
+    'dn': USER_DN,
+    'xlogin': {'UID': 'demouser', 'availableUIDs': ['demouser'], 'group': 'demo', 'availableGroups': ['demo', 'hpc']},
+    'role': {'selected': 'user', 'availableRoles': ['user']},
+    'authenticationMethod': 'PASSWORD_FILE',
+}
+
+
+class ScriptedSite:
+    """Stands in for the network below requests: answers from a script, records what was sent."""
+
+    def __init__(self):
+        self.script = []
+        self.requests = []
+
+    def answers(self, status=200, body=None):
+        self.script.append((status, body))
+
+    def send(self, request, **kwargs):
+        self.requests.append(request)
+        if not self.script:
+            raise AssertionError('unexpected request: GET %s' % request.url)
+        status, body = self.script.pop(0)
+        response = requests.Response()
+        response.status_code, response.reason = status, {200: 'OK', 403: 'Forbidden'}.get(status, '')
+        if body is not None:
+            response.headers['Content-Type'] = 'application/json'
+            response._content = json.dumps(body).encode('utf-8')
+        else:
+            response._content = b''
+        response.request, response.url, response.encoding = request, request.url, 'utf-8'
+        return response
+
+
+@pytest.fixture
+def site(monkeypatch):
+    site = ScriptedSite()
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, 'send', site.send)
+    return site
+
+
+@pytest.fixture(scope='module')
+def key_text():
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                             serialization.NoEncryption()).decode('ascii')
+
+
+@pytest.fixture
+def run_module(capsys, monkeypatch):
+    """``run_module(**args)``: run the module's main() as Ansible would; returns (result, stdout).
+
+    A module runs in a process of its own: no warnings of an earlier run, and not on the
+    controller (once other tests have imported controller code, warn() would go to the display).
+    """
+    monkeypatch.setattr(module_internal, 'is_controller', False)
+
+    def run(**args):
+        monkeypatch.setattr(module_warnings, '_global_warnings', {})
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                unicore_access_info.main()
+        out = capsys.readouterr().out
+        return json.loads(out), out
+    return run
+
+
+def warnings_of(result):
+    return [warning['event']['msg'] if isinstance(warning, dict) else warning for warning in result.get('warnings', [])]
+
+
+def site_properties(client):
+    return {'client': client, 'server': {'version': '10.2.0', 'credential': {'dn': SITE_DN}}}
+
+
+# ---------------------------------------------------------------- success
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_the_module_returns_what_the_login_maps_to_and_never_changes_anything(site, run_module, check_mode):
+    site.answers(200, site_properties(CLIENT))
+    result, out = run_module(_ansible_check_mode=check_mode, **LOGIN)
+    assert result['changed'] is False
+    assert 'failed' not in result
+    assert result['access_info'] == {
+        'dn': USER_DN, 'role': 'user', 'available_roles': ['user'], 'uid': 'demouser', 'available_uids': ['demouser'],
+        'group': 'demo', 'available_groups': ['demo', 'hpc'], 'supplementary_groups': [], 'queues': [],
+        'authentication_method': 'PASSWORD_FILE', 'raw': CLIENT,
+    }
+    assert result['server'] == {'version': '10.2.0', 'dn': SITE_DN}
+    assert warnings_of(result) == []
+    assert PASSWORD not in out
+    assert len(site.requests) == 1
+
+
+def test_the_documented_return_values_are_the_returned_ones(site, run_module):
+    site.answers(200, site_properties(CLIENT))
+    result, dummy = run_module(**LOGIN)
+    documented = yaml.safe_load(unicore_access_info.RETURN)
+    assert sorted(documented['access_info']['contains']) == sorted(result['access_info'])
+    assert sorted(documented['server']['contains']) == sorted(result['server'])
+
+
+def test_an_unmapped_login_is_reported_when_require_authenticated_is_false(site, run_module):
+    site.answers(200, site_properties({'dn': 'CN=Nobody', 'role': {'selected': 'anonymous'}}))
+    result, dummy = run_module(require_authenticated=False, **LOGIN)
+    assert (result['access_info']['role'], result['changed']) == ('anonymous', False)
+
+
+# ---------------------------------------------------------------- failures: msg, url, status, no traceback
+
+def test_a_refused_login_fails_with_message_url_and_status_and_no_traceback(site, run_module):
+    site.answers(403, {'errorMessage': 'Access denied'})
+    result, out = run_module(**LOGIN)
+    assert result['failed'] is True
+    assert result['msg'].startswith('GET %s failed: HTTP 403 Forbidden: Access denied' % SITE)
+    assert (result['url'], result['status']) == (SITE, 403)
+    assert 'exception' not in result
+    assert 'Traceback' not in out
+    assert PASSWORD not in out
+
+
+def test_an_unmapped_login_fails_naming_the_url_without_a_status(site, run_module):
+    site.answers(200, site_properties({'dn': 'CN=Nobody', 'role': {'selected': 'anonymous'}}))
+    result, dummy = run_module(**LOGIN)
+    assert result['failed'] is True
+    assert 'maps to no user at this site' in result['msg']
+    assert result['url'] == SITE
+    assert 'status' not in result
+
+
+def test_a_refused_preference_lists_the_choices(site, run_module):
+    site.answers(403)
+    site.answers(200, site_properties(CLIENT))
+    result, dummy = run_module(preferences={'uid': 'root'}, **LOGIN)
+    assert result['msg'] == ('%s refused the requested preferences (uid:root). Available to this user: '
+                             'uids: demouser; groups: demo, hpc; roles: user' % SITE)
+    assert (result['url'], result['status']) == (SITE, 403)
+
+
+def test_options_refused_offline_fail_without_a_request(site, run_module):
+    result, dummy = run_module(url=SITE, username='demouser')
+    assert result['failed'] is True
+    assert result['msg'].startswith('username is set but no password')
+    assert site.requests == []
+
+
+def test_ansible_itself_refuses_a_missing_url(site, run_module):
+    result, dummy = run_module(username='demouser', password=PASSWORD)
+    assert (result['failed'], result['msg']) == (True, 'missing required arguments: url')
+
+
+@pytest.mark.parametrize('library', ['PyJWT', 'cryptography'])
+def test_a_missing_library_is_reported_with_ansibles_missing_required_lib_text(site, run_module, monkeypatch, key_text, library):
+    if library == 'PyJWT':
+        monkeypatch.setattr(_jwt_credentials, 'HAS_JWT', False)
+    else:
+        monkeypatch.setattr(_private_keys, 'HAS_CRYPTOGRAPHY', False)
+    result, out = run_module(url=SITE, username='demouser', identity_content=key_text)
+    assert result['failed'] is True
+    assert result['msg'].startswith('auth_method=ssh_key needs the Python library %s: ' % library)
+    assert 'Failed to import the required Python library (%s)' % library in result['msg']
+    assert 'exception' not in result
+    for line in key_text.splitlines()[1:-1]:
+        assert line not in out
+    assert site.requests == []

@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""unicore_auth_token as Ansible runs it: main() with module args, its JSON result on stdout.
+
+No network: ``requests``' HTTPAdapter.send answers from a script of issued tokens, so
+everything above it (module, token file, client, transport, credentials) is the real code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import yaml
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from ansible.module_utils import _internal as module_internal
+from ansible.module_utils.common import warnings as module_warnings
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.unicore.auth.plugins.module_utils import _jwt_credentials
+from ansible_collections.unicore.auth.plugins.modules import unicore_auth_token
+
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
+PASSWORD = 'Pässw0rd-never-shown'
+LOGIN = {'url': SITE, 'username': 'demouser', 'password': PASSWORD}
+MASKED = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).rstrip(b'=').decode('ascii')
+
+
+def unicore_token(valid_for=3000, serial=0):
+    expires = int(time.time()) + valid_for
+    claims = {'sub': 'CN=Demo User,O=UNICORE,C=EU', 'iss': SITE_DN, 'aud': SITE_DN, 'iat': expires - 3600, 'exp': expires,
+              'uid': 'demouser', 'jti': 'token-%d' % serial}
+    return '%s.%s.c2lnbmF0dXJl' % (_b64url({'alg': 'RS256'}), _b64url(claims))
+
+
+class ScriptedSite:
+    """Stands in for the network below requests: answers from a script, records what was sent."""
+
+    def __init__(self):
+        self.script = []
+        self.requests = []
+
+    def issues(self, token):
+        self.script.append((200, token + '\n', 'text/plain'))
+
+    def refuses(self, status=403):
+        self.script.append((status, json.dumps({'errorMessage': 'Access denied'}), 'application/json'))
+
+    def send(self, request, **kwargs):
+        self.requests.append(request)
+        if not self.script:
+            raise AssertionError('unexpected request: GET %s' % request.url)
+        status, body, content_type = self.script.pop(0)
+        response = requests.Response()
+        response.status_code, response.reason = status, {200: 'OK', 403: 'Forbidden'}.get(status, '')
+        response.headers['Content-Type'] = content_type
+        response._content = body.encode('utf-8')
+        response.request, response.url, response.encoding = request, request.url, 'utf-8'
+        return response
+
+
+@pytest.fixture
+def site(monkeypatch):
+    site = ScriptedSite()
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, 'send', site.send)
+    return site
+
+
+@pytest.fixture
+def run_module(capsys, monkeypatch):
+    """``run_module(**args)``: run the module's main() as Ansible would; returns (result, stdout).
+
+    A module runs in a process of its own: no warnings of an earlier run, and not on the
+    controller (once other tests have imported controller code, warn() would go to the display).
+    """
+    monkeypatch.setattr(module_internal, 'is_controller', False)
+
+    def run(**args):
+        monkeypatch.setattr(module_warnings, '_global_warnings', {})
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                unicore_auth_token.main()
+        out = capsys.readouterr().out
+        return json.loads(out), out
+    return run
+
+
+@pytest.fixture
+def dest(tmp_path):
+    return tmp_path / 'unicore.token'
+
+
+def warnings_of(result):
+    return [warning['event']['msg'] if isinstance(warning, dict) else warning for warning in result.get('warnings', [])]
+
+
+# ---------------------------------------------------------------- issue, then keep
+
+def test_a_first_run_issues_and_keeps_the_token_and_a_second_run_makes_no_request(site, run_module, dest):
+    issued = unicore_token()
+    site.issues(issued)
+    first, out = run_module(dest=str(dest), lifetime=7200, **LOGIN)
+    assert (first['changed'], first['issued'], first['token']) == (True, True, issued)
+    assert parse_qs(urlsplit(site.requests[0].url).query) == {'lifetime': ['7200'], 'limited': ['true']}
+    assert dest.read_text() == issued + '\n'
+    assert os.stat(dest).st_mode & 0o777 == 0o600
+    assert PASSWORD not in out
+
+    second, dummy = run_module(dest=str(dest), lifetime=7200, **LOGIN)
+    assert (second['changed'], second['issued'], second['token']) == (False, False, issued)
+    assert len(site.requests) == 1
+
+
+def test_the_documented_return_values_are_the_returned_ones(site, run_module):
+    site.issues(unicore_token())
+    result, dummy = run_module(**LOGIN)
+    documented = yaml.safe_load(unicore_auth_token.RETURN)
+    assert sorted(documented) == sorted(set(result) - {'changed', 'invocation', 'warnings'})
+    assert sorted(documented['claims']['contains']) == sorted(result['claims'])
+
+
+def test_a_mode_given_as_a_yaml_octal_number_is_applied(site, run_module, dest):
+    site.issues(unicore_token())
+    run_module(dest=str(dest), mode=0o640, **LOGIN)
+    assert os.stat(dest).st_mode & 0o777 == 0o640
+
+
+def test_a_kept_token_that_came_in_as_the_token_option_is_echoed_masked(site, run_module):
+    # Ansible masks any returned value equal to a no_log input; the caller already has the token.
+    given = unicore_token()
+    result, out = run_module(url=SITE, auth_method='bearer', token=given)
+    assert (result['changed'], result['issued'], result['token']) == (False, False, MASKED)
+    assert result['claims']['iss'] == SITE_DN
+    assert given not in out
+    assert site.requests == []
+
+
+# ---------------------------------------------------------------- check mode and warnings
+
+def test_check_mode_makes_no_request_and_writes_nothing(site, run_module, dest):
+    result, dummy = run_module(_ansible_check_mode=True, dest=str(dest), **LOGIN)
+    assert (result['changed'], result['issued'], result['token']) == (True, False, None)
+    assert site.requests == []
+    assert not dest.exists()
+
+
+def test_a_corrupt_token_file_is_replaced_with_a_warning(site, run_module, dest):
+    dest.write_text('not a token\n')
+    issued = unicore_token()
+    site.issues(issued)
+    result, dummy = run_module(dest=str(dest), **LOGIN)
+    assert warnings_of(result) == ['dest: %s does not hold a readable UNICORE token; a new token replaces it' % dest]
+    assert (result['changed'], dest.read_text()) == (True, issued + '\n')
+
+
+# ---------------------------------------------------------------- state=absent
+
+def test_state_absent_removes_the_file_without_credentials_or_requests(site, run_module, dest):
+    dest.write_text(unicore_token() + '\n')
+    result, dummy = run_module(url=SITE, dest=str(dest), state='absent')
+    assert (result['changed'], result['token']) == (True, None)
+    assert not dest.exists()
+    assert site.requests == []
+
+
+def test_state_absent_without_dest_is_refused_by_ansible(site, run_module):
+    result, dummy = run_module(url=SITE, state='absent')
+    assert result['failed'] is True
+    assert result['msg'] == 'state is absent but all of the following are missing: dest'
+
+
+# ---------------------------------------------------------------- failures: msg, url, status, no traceback
+
+def test_a_refused_issue_fails_with_message_url_and_status_and_keeps_the_old_file(site, run_module, dest):
+    kept = unicore_token(valid_for=60)
+    dest.write_text(kept + '\n')
+    site.refuses(403)
+    result, out = run_module(dest=str(dest), **LOGIN)
+    assert result['failed'] is True
+    assert result['msg'].startswith('GET %s/token failed: HTTP 403 Forbidden: Access denied' % SITE)
+    assert (result['url'], result['status']) == (SITE + '/token', 403)
+    assert 'exception' not in result
+    assert 'Traceback' not in out and PASSWORD not in out
+    assert dest.read_text() == kept + '\n'
+
+
+def test_an_offline_error_fails_with_its_message_only(site, run_module, tmp_path):
+    result, dummy = run_module(dest=str(tmp_path / 'missing' / 'unicore.token'), **LOGIN)
+    assert result['failed'] is True
+    assert result['msg'] == 'dest: directory %s does not exist' % (tmp_path / 'missing')
+    assert 'url' not in result and 'status' not in result
+    assert site.requests == []
+
+
+def test_a_missing_library_is_reported_with_ansibles_missing_required_lib_text(site, run_module, monkeypatch):
+    monkeypatch.setattr(_jwt_credentials, 'HAS_JWT', False)
+    key = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode('ascii')
+    result, dummy = run_module(url=SITE, username='demouser', identity_content=key)
+    assert result['failed'] is True
+    assert result['msg'].startswith('auth_method=ssh_key needs the Python library PyJWT: ')
+    assert 'Failed to import the required Python library (PyJWT)' in result['msg']
+    assert 'exception' not in result
+    assert site.requests == []

@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lookup's options as Ansible sets them: variables templated, direct values as given, the key file read by the loader.
+
+The lookup is a real ``LookupModule`` whose option definitions are built the way
+Ansible's plugin loader builds them (its DOCUMENTATION with the doc fragments merged
+in by ``add_fragments``), with a real DataLoader and Templar. Only the fragment
+loader is a stand-in, because finding ``unicore.auth.*`` fragments by name needs the
+collection finder, which a unit test run does not always have.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from ansible import constants as C
+from ansible.errors import AnsibleLookupError
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultLib, VaultSecret
+from ansible.parsing.yaml.loader import AnsibleLoader
+from ansible.template import Templar, trust_as_template
+from ansible.utils.plugin_docs import add_fragments
+
+from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
+from ansible_collections.unicore.auth.plugins.lookup import unicore_token
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
+
+LOOKUP_NAME = 'unicore.auth.unicore_token'
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+VAULT_PASSWORD = b'vault-password-for-tests'
+KEY_TEXT = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n'
+FRAGMENTS = {
+    'unicore.auth.connection': connection.ModuleDocFragment,
+    'unicore.auth.credentials': credentials.ModuleDocFragment,
+    'unicore.auth.token': token.ModuleDocFragment,
+}
+
+
+class FragmentLoader:
+    """Finds this collection's doc fragments by FQCN, as the real fragment loader does (and nothing else)."""
+
+    def get(self, name, *args, **kwargs):
+        fragment = FRAGMENTS.get(name)
+        return None if fragment is None else type('ModuleDocFragment', (fragment,), {'ansible_name': name})
+
+
+def register_lookup_options():
+    """Give Ansible's config manager the lookup's option definitions, as the plugin loader does when loading it."""
+    documentation = yaml.load(trust_as_template(unicore_token.DOCUMENTATION), Loader=AnsibleLoader)
+    add_fragments(documentation, unicore_token.__file__, fragment_loader=FragmentLoader())
+    C.config.initialize_plugin_configuration_definitions('lookup', LOOKUP_NAME, documentation['options'])
+
+
+@pytest.fixture
+def loader():
+    data_loader = DataLoader()
+    data_loader.set_vault_secrets([('default', VaultSecret(VAULT_PASSWORD))])
+    return data_loader
+
+
+@pytest.fixture
+def make_lookup(loader):
+    """``make_lookup(variables)``: a LookupModule as Ansible hands it a task's variables."""
+    register_lookup_options()
+
+    def build(variables):
+        lookup = unicore_token.LookupModule(loader=loader, templar=Templar(loader=loader, variables=variables))
+        lookup._load_name = LOOKUP_NAME
+        return lookup
+    return build
+
+
+def variables(**values):
+    """Play variables as Ansible holds them: strings read from a playbook are trusted templates."""
+    return dict((name, trust_as_template(value) if isinstance(value, str) else value) for name, value in values.items())
+
+
+def options_for(make_lookup, play_vars, **direct):
+    return lookup_options(make_lookup(play_vars), play_vars, direct)
+
+
+# ---------------------------------------------------------------- templating
+
+def test_the_option_definitions_are_the_documented_ones(make_lookup):
+    assert {'url', 'password', 'identity', 'lifetime', 'cache', 'cache_dir'} <= set(make_lookup({}).option_definitions)
+
+
+def test_values_from_variables_are_templated(make_lookup):
+    play_vars = variables(unicore_url='{{ site }}', site=SITE, unicore_username='demouser',
+                          unicore_password='{{ vault_unicore_password }}', vault_unicore_password='Pässw0rd from vault')
+    options = options_for(make_lookup, play_vars)
+    assert options.get_option('url') == SITE
+    assert options.get_option('username') == 'demouser'
+    assert options.get_option('password') == 'Pässw0rd from vault'
+
+
+def test_a_path_option_from_a_variable_is_templated_from_the_raw_variable_without_a_directory_prefix(make_lookup, tmp_path):
+    play_vars = variables(unicore_url=SITE, unicore_ca_path='{{ site_ca }}', site_ca='/etc/pki/unicore/site-ca.pem',
+                          unicore_cache_dir='{{ cache_root }}/tokens', cache_root=str(tmp_path))
+    options = options_for(make_lookup, play_vars)
+    assert options.get_option('ca_path') == '/etc/pki/unicore/site-ca.pem'
+    assert options.get_option('cache_dir') == str(tmp_path / 'tokens')
+
+
+@pytest.mark.parametrize('name, template, expected', [
+    ('lifetime', '{{ 2 * 3600 }}', 7200),
+    ('min_validity', '{{ token_margin }}', 600),
+    ('validate_certs', '{{ not insecure }}', True),
+    ('limited', '{{ insecure }}', False),
+])
+def test_typed_options_from_templated_variables_get_the_templated_value(make_lookup, name, template, expected):
+    play_vars = variables(unicore_url=SITE, insecure=False, token_margin=600, **{'unicore_%s' % name: template})
+    assert options_for(make_lookup, play_vars).get_option(name) == expected
+
+
+def test_direct_values_are_not_templated_again(make_lookup):
+    # Ansible has already templated the lookup's arguments; a password that looks like a template stays as it is.
+    play_vars = variables(unicore_password='{{ from_vars }}', from_vars='not this one')
+    options = options_for(make_lookup, play_vars, url=SITE, username='demouser', password='{{ literally }}')
+    assert options.get_option('password') == '{{ literally }}'
+
+
+def test_a_direct_value_wins_over_a_variable_which_wins_over_the_environment(make_lookup, monkeypatch):
+    monkeypatch.setenv('UNICORE_USERNAME', 'from-env')
+    monkeypatch.setenv('UNICORE_URL', SITE)
+    assert options_for(make_lookup, {}).get_option('username') == 'from-env'
+    assert options_for(make_lookup, variables(unicore_username='from-vars')).get_option('username') == 'from-vars'
+    assert options_for(make_lookup, variables(unicore_username='from-vars'), username='direct').get_option('username') == 'direct'
+
+
+# ---------------------------------------------------------------- identity, read through the loader
+
+@pytest.fixture
+def vaulted_key(tmp_path):
+    """A key file encrypted with ansible-vault, as users keep them beside a playbook."""
+    path = tmp_path / 'id_ed25519.vault'
+    path.write_bytes(VaultLib([('default', VaultSecret(VAULT_PASSWORD))]).encrypt(KEY_TEXT))
+    return path
+
+
+def test_identity_is_read_and_vault_decrypted_by_the_loader_into_identity_content(make_lookup, vaulted_key, loader, monkeypatch):
+    read = []
+    real_get_file_contents = loader._get_file_contents
+
+    def get_file_contents(path):
+        read.append(path)
+        return real_get_file_contents(path)
+    monkeypatch.setattr(loader, '_get_file_contents', get_file_contents)
+    options = options_for(make_lookup, {}, url=SITE, username='demouser', identity=str(vaulted_key))
+    assert read == [str(vaulted_key)]
+    assert options.get_option('identity_content') == KEY_TEXT
+    assert options.get_option('identity') is None
+
+
+def test_identity_from_a_templated_variable_is_read_too(make_lookup, vaulted_key):
+    play_vars = variables(unicore_url=SITE, unicore_identity='{{ key_dir }}/id_ed25519.vault', key_dir=str(vaulted_key.parent))
+    assert options_for(make_lookup, play_vars).get_option('identity_content') == KEY_TEXT
+
+
+def test_a_relative_identity_is_looked_up_under_dot_uftp_in_home(make_lookup, tmp_path, monkeypatch):
+    # As documented for identity, and as the modules do: UNICORE's clients keep keys in ~/.uftp/.
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+    (tmp_path / 'home' / '.uftp').mkdir(parents=True)
+    (tmp_path / 'home' / '.uftp' / 'id_ed25519').write_text(KEY_TEXT)
+    monkeypatch.chdir(tmp_path)
+    options = options_for(make_lookup, {}, url=SITE, username='demouser', identity='id_ed25519')
+    assert options.get_option('identity_content') == KEY_TEXT
+
+
+def test_identity_and_identity_content_together_are_refused(make_lookup, vaulted_key):
+    with pytest.raises(UnicoreError) as error:
+        options_for(make_lookup, {}, url=SITE, identity=str(vaulted_key), identity_content=KEY_TEXT)
+    assert str(error.value) == 'identity and identity_content are mutually exclusive; give the key once'
+
+
+def test_an_unreadable_identity_names_the_path_and_nothing_else(make_lookup, tmp_path):
+    missing = tmp_path / 'no-such-key'
+    with pytest.raises(UnicoreError) as error:
+        options_for(make_lookup, {}, url=SITE, identity=str(missing))
+    assert str(error.value) == 'identity: cannot read key file %s' % missing
+
+
+def test_a_blank_identity_beside_identity_content_is_not_given(make_lookup):
+    # AWX injects an empty string for a credential input left blank.
+    options = options_for(make_lookup, {}, url=SITE, identity='', identity_content=KEY_TEXT)
+    assert options.get_option('identity_content') == KEY_TEXT
+
+
+@pytest.mark.parametrize('name', ['identity', 'ca_path', 'client_cert', 'client_key', 'cache_dir'])
+def test_a_blank_path_option_is_not_given_rather_than_the_current_directory(make_lookup, tmp_path, monkeypatch, name):
+    # Empty strings count as not given (OptionAdapter.get_given), wherever they come from.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('UNICORE_%s' % name.upper(), '')
+    assert options_for(make_lookup, {}, url=SITE).get_given(name) is None
+    assert options_for(make_lookup, {}, url=SITE, **{name: ''}).get_given(name) is None
+
+
+# ---------------------------------------------------------------- the lookup itself
+
+def test_the_lookup_takes_no_positional_terms(make_lookup):
+    with pytest.raises(AnsibleLookupError) as error:
+        make_lookup({}).run(['https://site.example'], variables={}, url=SITE)
+    assert 'takes no positional terms' in str(error.value)
+
+
+def test_the_lookup_reports_a_collection_error_as_a_lookup_error_naming_itself(make_lookup, tmp_path):
+    with pytest.raises(AnsibleLookupError) as error:
+        make_lookup({}).run([], variables={}, url=SITE, username='demouser', password='Pässw0rd', lifetime=0,
+                            cache_dir=str(tmp_path))
+    assert str(error.value) == 'unicore.auth.unicore_token: lifetime must be a positive number of seconds, got 0'
+    assert 'Pässw0rd' not in str(error.value)
+    assert os.listdir(tmp_path) == []

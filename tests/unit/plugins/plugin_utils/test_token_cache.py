@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lookup's controller-side token cache: a private directory, keyed names, one issue per entry."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import stat
+import time
+
+import pytest
+
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import KEY_FILE, TokenCache, default_cache_dir
+
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
+PASSWORD = 'Pässw0rd-never-shown'
+IDENTITY = {'url': SITE, 'username': 'demouser', 'password': PASSWORD, 'lifetime': '3600'}
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).rstrip(b'=').decode('ascii')
+
+
+def unicore_token(valid_for=3000, iss=SITE_DN, renewable=False, serial=0):
+    """A limited token as a UNICORE site issues it (nobody here checks the signature)."""
+    expires = int(time.time()) + valid_for
+    claims = {'sub': 'CN=Demo User,O=UNICORE,C=EU', 'iss': iss, 'aud': iss, 'iat': expires - 3600, 'exp': expires,
+              'jti': 'token-%d' % serial}
+    if renewable:
+        claims['renewable'] = 'true'
+    return '%s.%s.c2lnbmF0dXJl' % (_b64url({'alg': 'RS256'}), _b64url(claims))
+
+
+class Issuer:
+    """An issue function that hands out the given tokens in turn and counts its calls."""
+
+    def __init__(self, *tokens, issuer=SITE_DN):
+        self.tokens = list(tokens)
+        self.issuer = issuer
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.tokens.pop(0), self.issuer
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def refusal(directory):
+    with pytest.raises(UnicoreError) as error:
+        TokenCache(directory)
+    return str(error.value)
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    return tmp_path / 'cache' / 'tokens'
+
+
+# ---------------------------------------------------------------- the directory
+
+def test_the_directory_is_created_private(cache_dir):
+    TokenCache(cache_dir)
+    assert cache_dir.is_dir()
+    assert mode_of(cache_dir) == 0o700
+
+
+def test_the_default_directory_follows_xdg_cache_home_or_home(monkeypatch, tmp_path):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
+    assert default_cache_dir() == str(tmp_path / 'xdg' / 'unicore.auth' / 'tokens')
+    monkeypatch.delenv('XDG_CACHE_HOME')
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+    assert default_cache_dir() == str(tmp_path / 'home' / '.cache' / 'unicore.auth' / 'tokens')
+
+
+@pytest.mark.parametrize('mode', [0o770, 0o720, 0o703, 0o777])
+def test_a_directory_others_can_write_to_is_refused(cache_dir, mode):
+    cache_dir.mkdir(parents=True)
+    cache_dir.chmod(mode)
+    assert refusal(cache_dir) == 'cache_dir: %s is writable by other users (mode %o); make it 0700' % (cache_dir, mode)
+    assert os.listdir(cache_dir) == []
+
+
+def test_a_symbolic_link_in_place_of_the_directory_is_refused(cache_dir, tmp_path):
+    private = tmp_path / 'private'
+    private.mkdir(mode=0o700)
+    cache_dir.parent.mkdir()
+    cache_dir.symlink_to(private)
+    assert refusal(cache_dir) == 'cache_dir: %s is not a directory' % cache_dir
+    assert os.listdir(private) == []
+
+
+def test_a_file_in_place_of_the_directory_is_refused(cache_dir):
+    cache_dir.parent.mkdir()
+    cache_dir.write_text('')
+    message = refusal(cache_dir)
+    assert message.startswith('cache_dir: ')
+    assert str(cache_dir) in message
+
+
+def test_a_directory_of_another_user_is_refused(cache_dir):
+    if os.geteuid() == 0:
+        cache_dir.mkdir(parents=True, mode=0o700)
+        os.chown(cache_dir, 4242, 4242)
+        directory = cache_dir
+    else:
+        # Without root the test cannot give a directory away; the file system root belongs to root.
+        directory = '/'
+    assert refusal(directory) == 'cache_dir: %s belongs to another user; the token cache must be your own' % directory
+
+
+def test_a_directory_that_cannot_be_created_is_named(tmp_path):
+    (tmp_path / 'file').write_text('')
+    message = refusal(tmp_path / 'file' / 'tokens')
+    assert message.startswith('cache_dir: cannot create %s: ' % (tmp_path / 'file' / 'tokens'))
+
+
+# ---------------------------------------------------------------- the key and the entry names
+
+def test_the_key_file_is_private_and_reused(cache_dir):
+    first = TokenCache(cache_dir)
+    key_path = cache_dir / KEY_FILE
+    assert mode_of(key_path) == 0o600
+    key = key_path.read_bytes()
+    assert len(key) == 32
+    second = TokenCache(cache_dir)
+    assert key_path.read_bytes() == key
+    assert second.entry_name(IDENTITY) == first.entry_name(IDENTITY)
+
+
+def test_a_damaged_key_file_is_named(cache_dir):
+    TokenCache(cache_dir)
+    (cache_dir / KEY_FILE).write_bytes(b'short')
+    assert refusal(cache_dir) == 'cache_dir: %s is damaged; remove it and the cache starts afresh' % (cache_dir / KEY_FILE)
+
+
+def test_entry_names_are_keyed_hashes_that_reveal_nothing(cache_dir, tmp_path):
+    cache = TokenCache(cache_dir)
+    name = cache.entry_name(IDENTITY)
+    assert re.fullmatch('[0-9a-f]{64}', name)
+    canonical = json.dumps(IDENTITY, sort_keys=True, separators=(',', ':')).encode('utf-8')
+    # Not a bare hash, which anyone could recompute for a guessed weak password.
+    assert name != hashlib.sha256(canonical).hexdigest()
+    assert TokenCache(tmp_path / 'other-cache').entry_name(IDENTITY) != name
+
+
+def test_the_same_identity_gets_the_same_name_whatever_the_key_order(cache_dir):
+    cache = TokenCache(cache_dir)
+    assert cache.entry_name(dict(reversed(list(IDENTITY.items())))) == cache.entry_name(dict(IDENTITY))
+
+
+@pytest.mark.parametrize('change', [{'password': 'another-password'}, {'username': 'otheruser'}, {'url': SITE + '2'},
+                                    {'lifetime': '7200'}, {'token': None}])
+def test_any_difference_in_the_identity_gives_another_name(cache_dir, change):
+    cache = TokenCache(cache_dir)
+    assert cache.entry_name(dict(IDENTITY, **change)) != cache.entry_name(IDENTITY)
+
+
+# ---------------------------------------------------------------- get_or_issue
+
+def test_the_first_call_issues_and_later_calls_are_served_from_the_cache(cache_dir):
+    token = unicore_token()
+    issue = Issuer(token)
+    assert TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue) == token
+    for dummy in range(3):
+        assert TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue) == token
+    assert issue.calls == 1
+
+
+def test_an_entry_holds_only_the_token_and_its_issuer_in_a_private_file(cache_dir):
+    token = unicore_token()
+    cache = TokenCache(cache_dir)
+    cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token))
+    entry = cache_dir / cache.entry_name(IDENTITY)
+    assert json.loads(entry.read_text()) == {'token': token, 'issuer': SITE_DN}
+    assert mode_of(entry) == 0o600
+    for name in os.listdir(cache_dir):
+        assert mode_of(cache_dir / name) == 0o600, name
+        content = (cache_dir / name).read_bytes()
+        assert PASSWORD.encode('utf-8') not in content and b'demouser' not in content, name
+
+
+def test_another_identity_gets_its_own_token(cache_dir):
+    issue = Issuer(unicore_token(serial=1), unicore_token(serial=2))
+    cache = TokenCache(cache_dir)
+    first = cache.get_or_issue(IDENTITY, TokenRequest(), issue)
+    second = cache.get_or_issue(dict(IDENTITY, password='wrong-password'), TokenRequest(), issue)
+    assert first != second
+    assert issue.calls == 2
+
+
+@pytest.mark.parametrize('cached, request_options', [
+    (unicore_token(valid_for=300), {}),            # valid for less than min_validity (360 s)
+    (unicore_token(valid_for=-60), {}),            # expired
+    (unicore_token(renewable=True), {}),           # renewable, a plain token is asked for
+    (unicore_token(), {'min_validity': 3500}),
+])
+def test_a_cached_token_that_no_longer_fits_is_reissued_and_replaced(cache_dir, cached, request_options):
+    fresh = unicore_token(valid_for=3590, serial=1)
+    issue = Issuer(cached, fresh)
+    cache = TokenCache(cache_dir)
+    cache.get_or_issue(IDENTITY, TokenRequest(), issue)
+    assert cache.get_or_issue(IDENTITY, TokenRequest(**request_options), issue) == fresh
+    assert issue.calls == 2
+    assert cache.get_or_issue(IDENTITY, TokenRequest(**request_options), issue) == fresh
+    assert issue.calls == 2
+
+
+def test_a_cached_token_whose_recorded_issuer_differs_from_its_own_is_reissued(cache_dir):
+    issue = Issuer(unicore_token(iss='CN=Elsewhere'), unicore_token(serial=1), issuer=SITE_DN)
+    cache = TokenCache(cache_dir)
+    cache.get_or_issue(IDENTITY, TokenRequest(), issue)
+    cache.get_or_issue(IDENTITY, TokenRequest(), issue)
+    assert issue.calls == 2
+
+
+@pytest.mark.parametrize('content', ['', 'not json', '[]', '{"token": ""}', '{"token": "not-a-jwt"}', '{"issuer": "x"}'])
+def test_a_damaged_entry_is_reissued(cache_dir, content):
+    cache = TokenCache(cache_dir)
+    (cache_dir / cache.entry_name(IDENTITY)).write_text(content)
+    token = unicore_token()
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
+    assert json.loads((cache_dir / cache.entry_name(IDENTITY)).read_text())['token'] == token
+
+
+def test_an_entry_is_never_read_through_a_symbolic_link(cache_dir, tmp_path):
+    cache = TokenCache(cache_dir)
+    planted = tmp_path / 'planted'
+    planted.write_text(json.dumps({'token': unicore_token(serial=9), 'issuer': SITE_DN}))
+    (cache_dir / cache.entry_name(IDENTITY)).symlink_to(planted)
+    with pytest.raises(UnicoreError) as error:
+        cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(unicore_token()))
+    assert str(error.value).startswith('cache_dir: cannot read %s' % (cache_dir / cache.entry_name(IDENTITY)))
+
+
+def test_a_failing_issue_caches_nothing(cache_dir):
+    cache = TokenCache(cache_dir)
+
+    def refused():
+        raise UnicoreError('GET %s/token failed: HTTP 403 Forbidden' % SITE)
+    with pytest.raises(UnicoreError):
+        cache.get_or_issue(IDENTITY, TokenRequest(), refused)
+    assert not (cache_dir / cache.entry_name(IDENTITY)).exists()
+    token = unicore_token()
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
+
+
+# ---------------------------------------------------------------- concurrent forks
+
+def _fork_asks_for_a_token(cache_dir, counter, results, barrier, token, index):
+    """One Ansible fork: open the cache and ask for the token; the issue is slow and counted."""
+    def issue():
+        with open(counter, 'a', encoding='utf-8') as handle:
+            handle.write('%d\n' % index)
+        time.sleep(0.3)
+        return token, SITE_DN
+    try:
+        barrier.wait(timeout=30)
+        got = TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue)
+        outcome = 'ok' if got == token else 'other token'
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # reported to the parent as the outcome
+        outcome = '%s: %s' % (type(exc).__name__, exc)
+    with open(os.path.join(results, str(index)), 'w', encoding='utf-8') as handle:
+        handle.write(outcome)
+
+
+@pytest.mark.parametrize('forks', [8])
+def test_concurrent_forks_on_an_empty_cache_issue_exactly_one_token(tmp_path, cache_dir, forks):
+    counter = tmp_path / 'issued'
+    results = tmp_path / 'results'
+    results.mkdir()
+    context = multiprocessing.get_context('fork')
+    barrier = context.Barrier(forks)
+    token = unicore_token()
+    processes = [context.Process(target=_fork_asks_for_a_token,
+                                 args=(str(cache_dir), str(counter), str(results), barrier, token, index))
+                 for index in range(forks)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0] * forks
+    assert {name: (results / name).read_text() for name in os.listdir(results)} == {str(index): 'ok' for index in range(forks)}
+    assert len(counter.read_text().splitlines()) == 1

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""token_for, the lookup's source of tokens: what identifies a cache entry, and what a cache hit costs.
+
+The real client and transport run; ``_client.transport_from_options`` (which token_for
+imports only on a cache miss) is wrapped so that the transport answers from a script
+of issued tokens instead of the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+import yaml
+from requests.adapters import BaseAdapter
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
+from ansible_collections.unicore.auth.plugins.lookup import unicore_token as lookup_plugin
+from ansible_collections.unicore.auth.plugins.module_utils import _client, _credentials
+from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
+from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
+from ansible_collections.unicore.auth.plugins.plugin_utils import _token_source
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import IDENTITY_OPTIONS, cache_identity, token_for
+
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
+PASSWORD = 'Pässw0rd-never-shown'
+# The identity a token is asked for plus the properties it must have: computed, not copied from an option.
+REQUEST_FIELDS = {'url', 'preferences', 'lifetime', 'renewable', 'limited'}
+
+
+def lookup_option_docs():
+    """The lookup's documented options: its own plus those of its doc fragments."""
+    documented = dict(yaml.safe_load(lookup_plugin.DOCUMENTATION)['options'])
+    for fragment in (connection, credentials, token):
+        documented.update(yaml.safe_load(fragment.ModuleDocFragment.DOCUMENTATION)['options'])
+    return documented
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).rstrip(b'=').decode('ascii')
+
+
+def unicore_token(serial=0, valid_for=3600):
+    expires = int(time.time()) + valid_for
+    claims = {'sub': 'CN=Demo User,O=UNICORE,C=EU', 'iss': SITE_DN, 'aud': SITE_DN, 'iat': expires - 3600, 'exp': expires,
+              'jti': 'token-%d' % serial}
+    return '%s.%s.c2lnbmF0dXJl' % (_b64url({'alg': 'RS256'}), _b64url(claims))
+
+
+@pytest.fixture
+def lookup_options(tmp_path):
+    """``lookup_options(**given)``: what the lookup hands to token_for (every documented option, defaults filled in)."""
+    def build(**given):
+        params = {name: doc.get('default') for name, doc in lookup_option_docs().items()}
+        params.update(url=SITE, cache_dir=str(tmp_path / 'cache'))
+        params.update(given)
+        return OptionAdapter.from_dict(params)
+    return build
+
+
+class TokenSite(BaseAdapter):
+    """Answers every GET with the next issued token and records the request."""
+
+    def __init__(self, site):
+        super().__init__()
+        self.site = site
+
+    def send(self, request, **kwargs):
+        self.site.requests.append(request)
+        response = requests.Response()
+        response.status_code = 200
+        response.headers['Content-Type'] = 'text/plain'
+        response._content = (self.site.tokens.pop(0) + '\n').encode('ascii')
+        response.request, response.url, response.encoding = request, request.url, 'utf-8'
+        return response
+
+    def close(self):
+        pass
+
+
+class Site:
+    def __init__(self):
+        self.tokens = []
+        self.requests = []
+
+
+@pytest.fixture
+def site(monkeypatch):
+    site = Site()
+    real_transport_from_options = _client.transport_from_options
+
+    def transport_from_options(options, credential=None):
+        transport = real_transport_from_options(options, credential)
+        transport._http.mount('https://', TokenSite(site))
+        return transport
+
+    monkeypatch.setattr(_client, 'transport_from_options', transport_from_options)
+    return site
+
+
+# ---------------------------------------------------------------- cache_identity
+
+def test_the_cache_identity_holds_only_options_the_lookup_has():
+    identity = cache_identity(OptionAdapter.from_dict({}), SITE, TokenRequest())
+    assert set(identity) - set(lookup_option_docs()) == set()
+    assert set(IDENTITY_OPTIONS) <= set(lookup_option_docs())
+
+
+def test_every_secret_is_part_of_the_cache_identity():
+    # A wrong password must never be answered with the token someone else's right one got.
+    secrets = {name for name, spec in unicore_argument_spec().items() if spec.get('no_log')}
+    assert secrets <= set(IDENTITY_OPTIONS)
+
+
+def test_the_cache_identity_is_the_login_the_site_and_the_requested_properties(lookup_options):
+    options = lookup_options(username='demouser', password=PASSWORD, preferences={'uid': 'demouser', 'group': 'hpc'},
+                             timeout=5, retries=0, validate_certs=False, jwt_lifetime=60)
+    identity = cache_identity(options, SITE, TokenRequest(lifetime=7200, renewable=True, limited=False))
+    assert identity == {
+        'auth_method': 'auto', 'username': 'demouser', 'password': PASSWORD, 'token': None, 'identity_content': None,
+        'identity_passphrase': None, 'subject': None, 'issuer': None, 'hmac_secret': None, 'client_cert': None,
+        'client_key': None, 'url': SITE, 'preferences': 'uid:demouser,group:hpc', 'lifetime': 7200,
+        'renewable': True, 'limited': False,
+    }
+
+
+def test_blank_credential_inputs_count_as_not_given(lookup_options):
+    # AWX injects an empty string for a credential input left blank.
+    blank = cache_identity(lookup_options(username='demouser', password=PASSWORD, token=''), SITE, TokenRequest())
+    unset = cache_identity(lookup_options(username='demouser', password=PASSWORD), SITE, TokenRequest())
+    assert blank == unset
+
+
+def test_preferences_given_as_dict_or_header_name_the_same_entry(lookup_options):
+    as_dict = cache_identity(lookup_options(preferences={'uid': 'demouser', 'group': 'hpc'}), SITE, TokenRequest())
+    as_header = cache_identity(lookup_options(preferences='uid:demouser,group:hpc'), SITE, TokenRequest())
+    assert as_dict == as_header
+
+
+# ---------------------------------------------------------------- token_for
+
+def test_the_first_lookup_issues_and_the_next_ones_are_cache_hits(site, lookup_options):
+    site.tokens = [unicore_token()]
+    options = lookup_options(username='demouser', password=PASSWORD)
+    assert token_for(options) == token_for(options) == token_for(options)
+    assert len(site.requests) == 1
+    assert site.requests[0].headers['Authorization'].startswith('Basic ')
+
+
+def test_a_cache_hit_builds_no_credential(site, lookup_options, monkeypatch):
+    issued = unicore_token()
+    site.tokens = [issued]
+    assert token_for(lookup_options(username='demouser', password=PASSWORD)) == issued
+
+    def no_credential(options):
+        raise AssertionError('a credential was built for a cache hit')
+    monkeypatch.setattr(_credentials, 'credential_from_options', no_credential)
+    assert token_for(lookup_options(username='demouser', password=PASSWORD)) == issued
+    assert len(site.requests) == 1
+
+
+def test_another_password_is_a_cache_miss(site, lookup_options):
+    site.tokens = [unicore_token(1), unicore_token(2)]
+    first = token_for(lookup_options(username='demouser', password=PASSWORD))
+    second = token_for(lookup_options(username='demouser', password='another-password'))
+    assert first != second
+    assert len(site.requests) == 2
+
+
+def test_without_the_cache_every_lookup_issues_and_nothing_is_written(site, lookup_options, tmp_path):
+    site.tokens = [unicore_token(1), unicore_token(2)]
+    options = lookup_options(username='demouser', password=PASSWORD, cache=False)
+    assert token_for(options) != token_for(options)
+    assert len(site.requests) == 2
+    assert not (tmp_path / 'cache').exists()
+
+
+def test_the_request_properties_are_sent_to_the_site(site, lookup_options):
+    site.tokens = [unicore_token()]
+    token_for(lookup_options(username='demouser', password=PASSWORD, lifetime=7200, limited=False))
+    assert site.requests[0].url == SITE + '/token?lifetime=7200'
+
+
+@pytest.mark.parametrize('given, message', [
+    ({'lifetime': 0}, 'lifetime must be a positive number of seconds, got 0'),
+    ({'url': None}, 'url is required'),
+])
+def test_a_bad_request_is_refused_before_the_cache_is_opened(site, lookup_options, tmp_path, given, message):
+    with pytest.raises(UnicoreError) as error:
+        token_for(lookup_options(**dict({'username': 'demouser', 'password': PASSWORD}, **given)))
+    assert str(error.value).startswith(message)
+    assert not (tmp_path / 'cache').exists()
+    assert site.requests == []
+
+
+# ---------------------------------------------------------------- what a cache hit imports
+
+def _ed25519_key_text():
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                             serialization.NoEncryption()).decode('ascii')
+
+
+@pytest.mark.parametrize('login', ['password', 'ssh_key'])
+def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cryptography(site, tmp_path, login):
+    given = {'url': SITE, 'cache_dir': str(tmp_path / 'cache'), 'username': 'demouser', 'retries': 0}
+    if login == 'password':
+        given['password'] = PASSWORD
+    else:
+        given['identity_content'] = _ed25519_key_text()
+    params = {name: doc.get('default') for name, doc in lookup_option_docs().items()}
+    params.update(given)
+    site.tokens = [unicore_token()]
+    issued = token_for(OptionAdapter.from_dict(dict(params)))
+
+    # The collection root is the directory that holds ansible_collections/.
+    collection_root = os.path.abspath(os.path.join(os.path.dirname(_token_source.__file__), *['..'] * 5))
+    program = '\n'.join([
+        'import json, sys',
+        'from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter',
+        'from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for',
+        'token = token_for(OptionAdapter.from_dict(json.loads(sys.stdin.read())))',
+        'libraries = ("requests", "urllib3", "jwt", "cryptography")',
+        'print(json.dumps([token, sorted(name for name in sys.modules if name.split(".")[0] in libraries)]))',
+    ])
+    result = subprocess.run([sys.executable, '-c', program], input=json.dumps(params), capture_output=True, text=True,
+                            check=False, env=dict(os.environ, PYTHONPATH=collection_root), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [issued, []]
