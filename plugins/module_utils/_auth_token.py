@@ -135,7 +135,8 @@ def keep_auth_token(options, check_mode=False):
     if kept is not None and kept.info is None and kept.source == 'dest':
         warnings.append('dest: %s does not hold a readable UNICORE token; a new token replaces it' % token_file.path)
     if kept is not None and reason_to_replace(request, kept) is None and not options.get_option_default('force', False):
-        return dict(token_result(kept.token, kept.info, issued=False, changed=False), warnings=warnings)
+        changed = token_file is not None and token_file.ensure_mode(mode, check_mode)
+        return dict(token_result(kept.token, kept.info, issued=False, changed=changed), warnings=warnings)
     if check_mode:
         # Never issue in check mode; show the kept token when it is still usable.
         usable = kept if kept is not None and kept.is_live() else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import tempfile
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
@@ -94,6 +95,28 @@ class TokenFile:
             for temporary, dummy in staged:
                 if os.path.exists(temporary):
                     os.unlink(temporary)
+
+    def ensure_mode(self, mode, check_mode=False):
+        """Give the kept token and its record ``mode``; True when that changed (or would change) anything.
+
+        ``mode`` is the file's required state, as with ``ansible.builtin.copy``:
+        a kept token whose permissions were widened is put back.
+        """
+        changed = False
+        for path in (self.path, self.site_path):
+            try:
+                current = stat.S_IMODE(os.lstat(path).st_mode)
+            except FileNotFoundError:
+                continue
+            if current == mode:
+                continue
+            changed = True
+            if not check_mode:
+                try:
+                    os.chmod(path, mode)
+                except OSError as exc:
+                    raise UnicoreError('dest: cannot set mode %o on %s: %s' % (mode, path, exc.strerror))
+        return changed
 
     def remove(self):
         """Remove the token and its record; True when there was anything to remove."""

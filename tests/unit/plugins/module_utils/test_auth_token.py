@@ -104,7 +104,9 @@ def keep(token, dest, url=SITE, issuer=SITE_DN, record=True):
     dest.write_text(token + '\n')
     dest.chmod(0o600)
     if record:
-        (dest.parent / (dest.name + '.site')).write_text(json.dumps({'url': url, 'issuer': issuer}))
+        record_path = dest.parent / (dest.name + '.site')
+        record_path.write_text(json.dumps({'url': url, 'issuer': issuer}))
+        record_path.chmod(0o600)
 
 
 def site_record(dest):
@@ -276,6 +278,22 @@ def test_check_mode_hides_an_expired_kept_token(site, module_options, dest):
     keep(unicore_token(valid_for=-10), dest)
     result = keep_auth_token(module_options(dest=str(dest), **LOGIN), check_mode=True)
     assert (result['changed'], result['token']) == (True, None)
+
+
+def test_a_kept_token_whose_mode_was_widened_is_put_back_without_a_request(site, module_options, dest):
+    keep(unicore_token(), dest)
+    dest.chmod(0o644)
+    result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
+    assert (result['changed'], result['issued']) == (True, False)
+    assert oct(os.stat(dest).st_mode & 0o777) == oct(0o600)
+    assert site.requests == []
+
+
+def test_check_mode_reports_a_mode_change_without_making_it(site, module_options, dest):
+    keep(unicore_token(), dest)
+    dest.chmod(0o644)
+    assert keep_auth_token(module_options(dest=str(dest), **LOGIN), check_mode=True)['changed'] is True
+    assert oct(os.stat(dest).st_mode & 0o777) == oct(0o644)
 
 
 def test_check_mode_with_a_fitting_token_reports_no_change(site, module_options, dest):
