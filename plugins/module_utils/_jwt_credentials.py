@@ -185,10 +185,14 @@ class TrustedServiceCredential(SignedJwtCredential):
             self.algorithm = signing_algorithm('the service key', self.signing_key)
 
     def claims(self, issued_at):
+        # UNICORE treats a delegation JWT like an issued token: without
+        # renewable "true" the site refuses to issue a token to it (403). The
+        # service may sign a new delegation at any time, so it adds no power.
         return {
             'sub': str(self.subject),
             'iss': str(self.issuer),
             'iat': issued_at,
             'exp': issued_at + self.lifetime,
             'etd': 'true',
+            'renewable': 'true',
         }

@@ -8,8 +8,6 @@ Imported only by the JWT credential kinds: it needs ``cryptography``.
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 
 try:

@@ -195,7 +195,8 @@ class Transport:
             message += ': %s' % server_message
         hint = self._hint(url, response)
         if hint:
-            message += '. %s' % hint
+            # The server's own message may already end a sentence.
+            message += '%s %s' % ('' if message.endswith(('.', '!', '?')) else '.', hint)
         if status in RETRY_STATUSES and attempt:
             message += ' (gave up after %d retries)' % attempt
         return message
@@ -224,7 +225,7 @@ class Transport:
         causes = ['the site refused the credentials (auth_method=%s)' % method]
         if self._preferences:
             causes.append('a requested preference (%s) is not available to this user' % self._preferences)
-        if str(url).rstrip('/').endswith('/token') and method == 'bearer':
+        if str(url).rstrip('/').endswith('/token') and method in ('bearer', 'trusted_service'):
             causes.append('the token used to log in is not renewable, and only a renewable token can get a new one')
         return 'Most likely ' + ', or '.join(causes)
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The unicore.auth.unicore_token lookup against the UNICORE test server, as a
+# user sees it: tokens, the server's counters, the token cache on disk, option
+# sources (direct > unicore_* vars > UNICORE_* env > [unicore] in ansible.cfg),
+# and Ansible Vault. Each ansible-playbook run gets its own inventory,
+# environment and, where a case needs an empty cache, a fresh cache_dir.
+#
+# Everything comes from integration_config.yml (the harness writes it for the
+# test server it started); the environment ansible-test gives us is stripped.
+set -eux
+
+config=$(cd ../.. && pwd)/integration_config.yml
+export ANSIBLE_ROLES_PATH=..
+
+# All files of this run (caches, ansible.cfg files, vault material) live here.
+work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/lookup_unicore_token.XXXXXX")
+trap 'rm -rf "${work}"' EXIT
+
+# A value from the test server's fixtures, e.g. `fixture users demouser password`.
+fixture() {
+    python - "${config}" "$@" <<'PY'
+import json
+import sys
+
+import yaml
+
+with open(sys.argv[1], encoding='utf-8') as config_file:
+    config = yaml.safe_load(config_file)
+with open(config['unicore_testserver_fixtures'], encoding='utf-8') as fixtures_file:
+    value = json.load(fixtures_file)
+for key in sys.argv[2:]:
+    value = value[key]
+print(value)
+PY
+}
+
+site_url=$(fixture sites DEMO-SITE url)
+ca_path=$(fixture ca_cert)
+demo_password=$(fixture users demouser password)
+vault_key_source=$(fixture keys rsa_openssh path)
+
+playbook() {
+    ansible-playbook -e @"${config}" -e work_dir="${work}" "$@"
+}
+
+# ansible.cfg for a run: ansible-test's own settings, plus a [unicore] section.
+write_ansible_cfg() {
+    local path=$1
+    shift
+    {
+        if [[ -n ${ANSIBLE_CONFIG:-} && -f ${ANSIBLE_CONFIG} ]]; then
+            cat "${ANSIBLE_CONFIG}"
+            echo
+        fi
+        echo '[unicore]'
+        printf '%s\n' "$@"
+    } >"${path}"
+}
+
+# --- 1. The headline: 40 hosts x 3 tasks, one token -------------------------
+# Both runs share one cache_dir: the first starts with it empty, the second
+# finds the token the first one cached.
+shared_cache=${work}/cache-shared
+for run in first second; do
+    playbook -i inventory_workers.ini --forks 20 shared_cache.yml \
+        -e shared_cache_run="${run}" -e cache_dir="${shared_cache}" \
+        -e token_digest_file="${work}/shared-token.sha256"
+done
+
+# --- 2. The cache: cache=false, files on disk, refused cache_dir, min_validity
+# (each case uses its own new directory under work_dir)
+playbook -i inventory_localhost.ini cache_behaviour.yml
+
+# --- 3. Option sources and their precedence ---------------------------------
+# 3a. Each source on its own: url from env, username from ini, password from a
+#     templated variable, ca_path from a templated path variable, cache_dir direct.
+write_ansible_cfg "${work}/mixed.cfg" 'username = demouser'
+ANSIBLE_CONFIG=${work}/mixed.cfg UNICORE_URL=${site_url} \
+    playbook -i inventory_localhost.ini option_sources.yml -e sources_case=each_source_alone
+
+# 3b. Everything from UNICORE_* environment variables.
+UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser \
+    UNICORE_PASSWORD=${demo_password} UNICORE_LIFETIME=600 UNICORE_CACHE_DIR=${work}/cache-env-only \
+    playbook -i inventory_localhost.ini option_sources.yml -e sources_case=env_only
+
+# 3c. Everything from the [unicore] section of ansible.cfg.
+write_ansible_cfg "${work}/ini-only.cfg" "url = ${site_url}" "ca_path = ${ca_path}" 'username = demouser' \
+    "password = ${demo_password}" 'lifetime = 900' 'preferences = group:users' "cache_dir = ${work}/cache-ini-only"
+ANSIBLE_CONFIG=${work}/ini-only.cfg \
+    playbook -i inventory_localhost.ini option_sources.yml -e sources_case=ini_only
+
+# 3d. A wrong password in ansible.cfg fails on its own (so that 3e proves something).
+write_ansible_cfg "${work}/ini-wrong-password.cfg" "url = ${site_url}" "ca_path = ${ca_path}" 'username = demouser' \
+    'password = wrong-password-from-ini' "cache_dir = ${work}/cache-ini-wrong"
+ANSIBLE_CONFIG=${work}/ini-wrong-password.cfg \
+    playbook -i inventory_localhost.ini option_sources.yml -e sources_case=ini_wrong_password
+
+# 3e. Every layer set: ini < env < vars < direct, for preferences and for the password.
+write_ansible_cfg "${work}/layers.cfg" "url = ${site_url}" "ca_path = ${ca_path}" 'username = demouser' \
+    'password = wrong-password-from-ini' 'preferences = group:users' "cache_dir = ${work}/cache-layers"
+ANSIBLE_CONFIG=${work}/layers.cfg UNICORE_PASSWORD=${demo_password} UNICORE_PREFERENCES=group:project1 \
+    playbook -i inventory_localhost.ini option_sources.yml -e sources_case=layers
+
+# 3f. A wrong password in the environment fails alone, and a variable overrides it.
+UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser \
+    UNICORE_PASSWORD=wrong-password-from-env UNICORE_CACHE_DIR=${work}/cache-env-wrong \
+    playbook -i inventory_localhost.ini option_sources.yml -e sources_case=var_over_wrong_env
+
+# --- 4. Ansible Vault ---------------------------------------------------------
+vault_password_file=${work}/vault-password
+printf 'vault password of this test run %s\n' "${RANDOM}${RANDOM}" >"${vault_password_file}"
+{
+    echo '---'
+    printf '%s' "${demo_password}" |
+        ansible-vault encrypt_string --vault-password-file "${vault_password_file}" --stdin-name vault_demo_password
+} >"${work}/vault_password_vars.yml"
+{
+    echo '---'
+    echo 'unicore_username: demouser'
+    printf '%s' "${demo_password}" |
+        ansible-vault encrypt_string --vault-password-file "${vault_password_file}" --stdin-name unicore_password
+} >"${work}/vault_unicore_password.yml"
+# A vault-encrypted copy of a key registered for demouser; --output leaves no clear copy.
+ansible-vault encrypt --vault-password-file "${vault_password_file}" --output "${work}/key.vault" "${vault_key_source}"
+
+# Files written since ${scan_since}, under work_dir, the system temp dir and
+# ~/.ansible/tmp, that hold the key in clear. A line from the middle of the key
+# is searched for, because the PEM header appears in every key file. The line
+# is never traced (set +x): the trace would itself be a file holding it.
+decrypted_key_copies() {
+    { set +x; } 2>/dev/null
+    local key_line
+    key_line=$(sed -n '5p' "${vault_key_source}")
+    if [[ ${#key_line} -lt 40 ]] || grep -qF -e "${key_line}" "${work}/key.vault"; then
+        echo "cannot scan for copies of ${vault_key_source}: no distinctive line" >&2
+        exit 1
+    fi
+    local roots=("${work}" "${system_tmp}")
+    [[ -d ${HOME}/.ansible/tmp ]] && roots+=("${HOME}/.ansible/tmp")
+    find "${roots[@]}" -xdev -type f -newer "${scan_since}" -readable -print0 2>/dev/null |
+        xargs -0 -r grep -lF -e "${key_line}" 2>/dev/null | sort -u || true
+    set -x
+}
+system_tmp=${TMPDIR:-/tmp}
+mkdir -p "${work}/tmp/local" "${work}/tmp/remote"
+scan_since=${work}/tmp/scan-since
+touch "${scan_since}"
+sleep 1  # so that the files written next are newer even where mtimes are in whole seconds
+# The scan finds a clear copy when there is one ...
+cp "${vault_key_source}" "${work}/tmp/probe-clear-key"
+[[ $(decrypted_key_copies) == "${work}/tmp/probe-clear-key" ]]
+rm "${work}/tmp/probe-clear-key"
+
+TMPDIR=${work}/tmp ANSIBLE_LOCAL_TEMP=${work}/tmp/local ANSIBLE_REMOTE_TEMP=${work}/tmp/remote \
+    playbook -i inventory_localhost.ini vault.yml --vault-password-file "${vault_password_file}" \
+    -e @"${work}/vault_password_vars.yml" -e vault_key_path="${work}/key.vault"
+
+# ... and after the vault run there is none.
+leftovers=$(decrypted_key_copies)
+if [[ -n ${leftovers} ]]; then
+    echo "decrypted key left on disk: ${leftovers}" >&2
+    exit 1
+fi
+
+# --- 5. Anonymous and wrong use; every auth method -----------------------------
+playbook -i inventory_localhost.ini lookup_errors.yml
+playbook -i inventory_localhost.ini auth_methods.yml
