@@ -66,44 +66,38 @@ class PasswordCredential(Credential):
         return 'Basic ' + base64.b64encode(pair).decode('ascii')
 
 
-class BasicTokenCredential(Credential):
+class _TokenCredential(Credential):
+    """``Authorization: <scheme> <token>`` with the token sent as given."""
+
+    scheme = None
+
+    def __init__(self, token):
+        self.token = token
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(_stripped(options.get_given('token')))
+
+    def validate(self):
+        _require(self.method, token=self.token)
+        _check_single_word('token', self.token)
+
+    def authorization_header(self):
+        return '%s %s' % (self.scheme, self.token)
+
+
+class BasicTokenCredential(_TokenCredential):
     """``Authorization: Basic <value>`` with a value that is already encoded."""
 
     method = 'basic_token'
-
-    def __init__(self, token):
-        self.token = token
-
-    @classmethod
-    def from_options(cls, options):
-        return cls(_stripped(options.get_given('token')))
-
-    def validate(self):
-        _require(self.method, token=self.token)
-        _check_single_word('token', self.token)
-
-    def authorization_header(self):
-        return 'Basic ' + self.token
+    scheme = 'Basic'
 
 
-class BearerCredential(Credential):
+class BearerCredential(_TokenCredential):
     """``Authorization: Bearer <token>``: an OIDC access token or a UNICORE-issued token."""
 
     method = 'bearer'
-
-    def __init__(self, token):
-        self.token = token
-
-    @classmethod
-    def from_options(cls, options):
-        return cls(_stripped(options.get_given('token')))
-
-    def validate(self):
-        _require(self.method, token=self.token)
-        _check_single_word('token', self.token)
-
-    def authorization_header(self):
-        return 'Bearer ' + self.token
+    scheme = 'Bearer'
 
 
 class X509Credential(Credential):

@@ -18,9 +18,6 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from ansible.module_utils import _internal as module_internal
-from ansible.module_utils.common import warnings as module_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.unicore.auth.plugins.module_utils import _jwt_credentials, _private_keys
 from ansible_collections.unicore.auth.plugins.modules import unicore_access_info
@@ -79,22 +76,9 @@ def key_text():
 
 
 @pytest.fixture
-def run_module(capsys, monkeypatch):
-    """``run_module(**args)``: run the module's main() as Ansible would; returns (result, stdout).
-
-    A module runs in a process of its own: no warnings of an earlier run, and not on the
-    controller (once other tests have imported controller code, warn() would go to the display).
-    """
-    monkeypatch.setattr(module_internal, 'is_controller', False)
-
-    def run(**args):
-        monkeypatch.setattr(module_warnings, '_global_warnings', {})
-        with patch_module_args(args):
-            with pytest.raises(SystemExit):
-                unicore_access_info.main()
-        out = capsys.readouterr().out
-        return json.loads(out), out
-    return run
+def run_module(module_runner):
+    """``run_module(**args)``: run the module as Ansible would; returns (result, stdout)."""
+    return lambda **args: module_runner(unicore_access_info.main, **args)
 
 
 def warnings_of(result):
