@@ -58,10 +58,11 @@ def find_kept_token(options, token_file, url):
         # The issuer is known only when this file's token was issued for this very URL.
         site_dn = record.get('issuer') if record.get('url') == url else None
         return KeptToken(token, _info_or_none(token), site_dn, 'dest')
-    if _auth_method(options) == 'bearer':
+    token = options.get_given('token')
+    if token is not None and _auth_method(options) == 'bearer':
         # A token given as an option is taken to belong to url's site: checking
         # its issuer would cost a request, and the caller named the site.
-        token = str(options.get_given('token')).strip()
+        token = str(token).strip()
         return KeptToken(token, _info_or_none(token), None, 'token')
     return None
 
