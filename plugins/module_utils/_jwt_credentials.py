@@ -85,7 +85,11 @@ def _key_from_identity(options):
     if path is not None:
         path = resolve_identity_path(path)
         check_readable_file('identity', path)
-        return load_private_key('identity (%s)' % path, read_key_file('identity', path), passphrase)
+        try:
+            data = options.read_file(path)
+        except OSError as exc:
+            raise UnicoreError('identity: cannot read key file %s: %s' % (path, (exc.strerror or str(exc)).lower()))
+        return load_private_key('identity (%s)' % path, data, passphrase)
     return None
 
 
@@ -175,8 +179,8 @@ class TrustedServiceCredential(SignedJwtCredential):
         if not self.subject:
             raise UnicoreError('auth_method=trusted_service needs subject (the DN of the user the service acts for)')
         if not self.issuer:
-            raise UnicoreError('auth_method=trusted_service needs issuer (the DN of the service), '
-                               'or client_cert to take it from')
+            raise UnicoreError('auth_method=trusted_service needs issuer (the DN of the service); '
+                               'only when signing with client_key can it come from client_cert')
         if self.algorithm == 'HS256':
             if len(self.signing_key) < MIN_HMAC_SECRET_LENGTH:
                 raise UnicoreError('hmac_secret must have at least %d characters (UNICORE refuses shorter HMAC secrets)'

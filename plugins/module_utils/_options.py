@@ -11,12 +11,17 @@ from __future__ import annotations
 
 
 class OptionAdapter:
-    """Reads options through two callables, whatever holds them."""
+    """Reads options through callables, whatever holds them.
 
-    def __init__(self, getter, setter=None, haver=None):
+    ``file_reader(path)`` reads a file an option names (a key file): plainly in
+    a module, through Ansible's loader in a lookup, which decrypts vault files.
+    """
+
+    def __init__(self, getter, setter=None, haver=None, file_reader=None):
         self._getter = getter
         self._setter = setter
         self._haver = haver
+        self._file_reader = file_reader or _read_bytes
 
     @classmethod
     def from_dict(cls, options):
@@ -64,3 +69,12 @@ class OptionAdapter:
 
     def set_option(self, name, value):
         self._setter(name, value)
+
+    def read_file(self, path):
+        """The bytes of the file at ``path``; OSError when it cannot be read."""
+        return self._file_reader(path)
+
+
+def _read_bytes(path):
+    with open(path, 'rb') as handle:
+        return handle.read()

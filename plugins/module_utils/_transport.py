@@ -12,8 +12,10 @@ message names the URL and the cause and never a secret.
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import os
+import socket
 import ssl
 import time
 import warnings
@@ -225,8 +227,11 @@ class Transport:
         causes = ['the site refused the credentials (auth_method=%s)' % method]
         if self._preferences:
             causes.append('a requested preference (%s) is not available to this user' % self._preferences)
-        if str(url).rstrip('/').endswith('/token') and method in ('bearer', 'trusted_service'):
-            causes.append('the token used to log in is not renewable, and only a renewable token can get a new one')
+        if str(url).rstrip('/').endswith('/token'):
+            if method in ('bearer', 'trusted_service'):
+                causes.append('the token used to log in is not renewable, and only a renewable token can get a new one')
+            # UNICORE accepts a login that maps to nobody, then refuses it a token.
+            causes.append('the login maps to no user at this site (unicore.auth.unicore_access_info shows what it maps to)')
         return 'Most likely ' + ', or '.join(causes)
 
 
@@ -273,14 +278,34 @@ def _is_retryable(exc):
 def describe_exception(exc, timeout):
     """A short cause for a failed request, from the innermost error."""
     if isinstance(exc, requests.exceptions.SSLError):
-        return 'TLS error: %s. Set ca_path to the CA that signed the site certificate (validate_certs: false only for tests)' % _root_cause(exc)
+        return _describe_tls_error(_root_cause(exc))
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return 'could not connect within %s seconds (timeout)' % timeout
+        return 'could not connect within %g seconds (timeout)' % timeout
     if isinstance(exc, requests.exceptions.Timeout):
-        return 'no response within %s seconds (timeout)' % timeout
+        return 'no response within %g seconds (timeout)' % timeout
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
         return 'not a valid URL'
     return _root_cause(exc)
+
+
+# What to do about a TLS failure, by a phrase OpenSSL uses for its cause.
+_TLS_ADVICE = (
+    ('unable to get local issuer certificate', 'Set ca_path to the CA that signed the site certificate (validate_certs: false only for tests)'),
+    ('self-signed certificate', 'Set ca_path to the CA that signed the site certificate (validate_certs: false only for tests)'),
+    ('self signed certificate', 'Set ca_path to the CA that signed the site certificate (validate_certs: false only for tests)'),
+    ('hostname mismatch', 'The certificate is for another host name: use the host name the certificate names in url'),
+    ('certificate has expired', "The site's certificate has expired: tell the site's administrators"),
+    ('unknown ca', 'The site does not trust the CA of client_cert'),
+    ('certificate required', 'The site wants a TLS client certificate: give client_cert'),
+)
+
+
+def _describe_tls_error(cause):
+    lowered = cause.lower()
+    for phrase, advice in _TLS_ADVICE:
+        if phrase in lowered:
+            return 'TLS error: %s. %s' % (cause.rstrip('.'), advice)
+    return 'TLS error: %s' % cause.rstrip('.')
 
 
 def _root_cause(exc):
@@ -292,7 +317,13 @@ def _root_cause(exc):
             return 'certificate verify failed: %s' % (current.verify_message or current.reason)
         if isinstance(current, ssl.SSLError):
             return current.reason or str(current)
-        if isinstance(current, OSError) and current.errno and not isinstance(current, ssl.SSLError):
+        if isinstance(current, socket.gaierror):
+            return 'cannot resolve the host name'
+        if isinstance(current, http.client.RemoteDisconnected):
+            return 'the server closed the connection without a response'
+        if isinstance(current, http.client.IncompleteRead):
+            return 'the connection broke before the whole response arrived'
+        if isinstance(current, OSError) and current.errno and current.errno > 0:
             return os.strerror(current.errno).lower()
         inner = _inner_exception(current)
         if inner is None:
@@ -301,8 +332,6 @@ def _root_cause(exc):
     text = str(current) or current.__class__.__name__
     if 'IncompleteRead' in text or 'Connection broken' in text:
         return 'the connection broke before the whole response arrived'
-    if 'RemoteDisconnected' in text or 'Connection aborted' in text:
-        return 'the server closed the connection without a response'
     return text
 
 

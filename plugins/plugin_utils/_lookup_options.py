@@ -23,7 +23,6 @@ import os
 from ansible.errors import AnsibleError
 
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import resolve_identity_path
-from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 
 
@@ -39,10 +38,9 @@ def lookup_options(lookup, variables, direct):
                 overrides[name] = None
             elif name == 'identity' and raw is not None:
                 overrides[name] = resolve_identity_path(raw)
-    options = OptionAdapter(lambda name: overrides[name] if name in overrides else lookup.get_option(name),
-                            overrides.__setitem__, lambda name: name in lookup.option_definitions)
-    _load_identity_file(lookup, options)
-    return options
+    return OptionAdapter(lambda name: overrides[name] if name in overrides else lookup.get_option(name),
+                         overrides.__setitem__, lambda name: name in lookup.option_definitions,
+                         file_reader=lambda path: _read_through_loader(lookup, path))
 
 
 def _templated_option_variables(lookup, variables):
@@ -65,16 +63,10 @@ def _raw_value(lookup, name, option_variables, direct):
     return None
 
 
-def _load_identity_file(lookup, options):
-    """Replace ``identity`` by its content, read (and vault-decrypted) by the loader."""
-    path = options.get_given('identity')
-    if path is None:
-        return
-    if options.get_given('identity_content') is not None:
-        raise UnicoreError('identity and identity_content are mutually exclusive; give the key once')
+def _read_through_loader(lookup, path):
+    """A file's bytes, vault-decrypted in memory by Ansible's loader."""
     try:
         content, dummy = lookup._loader._get_file_contents(str(path))
-    except AnsibleError:
-        raise UnicoreError('identity: cannot read key file %s' % path)
-    options.set_option('identity_content', content.decode('utf-8', errors='replace'))
-    options.set_option('identity', None)
+    except AnsibleError as error:
+        raise OSError(getattr(error, 'message', None) or 'cannot be read')
+    return content

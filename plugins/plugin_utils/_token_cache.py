@@ -79,6 +79,8 @@ class TokenCache:
         return entry['token'] if request.mismatch(info, entry.get('issuer')) is None else None
 
     def _ensure_private_directory(self):
+        if os.path.lexists(self.directory) and not os.path.isdir(self.directory):
+            raise UnicoreError('cache_dir: %s is not a directory' % self.directory)
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
             status = os.lstat(self.directory)

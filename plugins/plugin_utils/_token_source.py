@@ -14,7 +14,7 @@ from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import T
 # Everything that decides who the token is for and what it allows. Secrets are
 # part of it so that a wrong password never gets a token someone else cached;
 # the cache only ever stores a keyed hash of it.
-IDENTITY_OPTIONS = ('auth_method', 'username', 'password', 'token', 'identity_content', 'identity_passphrase',
+IDENTITY_OPTIONS = ('auth_method', 'username', 'password', 'token', 'identity', 'identity_content', 'identity_passphrase',
                     'subject', 'issuer', 'hmac_secret', 'client_cert', 'client_key')
 
 

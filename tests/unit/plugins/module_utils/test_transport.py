@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime
 import email.utils
 import errno
+import http.client
+import socket
+import ssl
 
 import pytest
 import requests
@@ -22,7 +25,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._credentials import (
     PasswordCredential,
 )
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport
+from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport, describe_exception
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 PASSWORD = 'Pässw0rd-never-shown'
@@ -338,3 +341,27 @@ def test_netrc_credentials_are_never_added(scripted_transport, ok, tmp_path, mon
     transport, site = scripted_transport(login, [ok()])
     transport.get(SITE)
     assert site.headers[0].get('Authorization') == expected_authorization
+
+
+# ---------------------------------------------------------------- causes in words
+
+def _verify_error(message):
+    error = ssl.SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')
+    error.verify_message = message
+    return requests.exceptions.SSLError(error)
+
+
+@pytest.mark.parametrize('exc, expected', [
+    (requests.exceptions.ConnectionError(socket.gaierror(-2, 'Name or service not known')), 'cannot resolve the host name'),
+    (requests.exceptions.ConnectionError(http.client.RemoteDisconnected('Remote end closed connection without response')),
+     'the server closed the connection without a response'),
+    (requests.exceptions.ReadTimeout('read timed out'), 'no response within 2.5 seconds (timeout)'),
+    (_verify_error('unable to get local issuer certificate'),
+     'TLS error: certificate verify failed: unable to get local issuer certificate. Set ca_path to the CA that signed the site certificate'),
+    (_verify_error("Hostname mismatch, certificate is not valid for 'localhost'."),
+     "TLS error: certificate verify failed: Hostname mismatch, certificate is not valid for 'localhost'. "
+     'The certificate is for another host name'),
+    (_verify_error('certificate has expired'), "TLS error: certificate verify failed: certificate has expired. The site's certificate has expired"),
+])
+def test_a_failed_request_is_described_by_its_cause_and_what_to_do(exc, expected):
+    assert describe_exception(exc, 2.5).startswith(expected)

@@ -27,6 +27,7 @@ from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
 
@@ -143,7 +144,7 @@ def vaulted_key(tmp_path):
     return path
 
 
-def test_identity_is_read_and_vault_decrypted_by_the_loader_into_identity_content(make_lookup, vaulted_key, loader, monkeypatch):
+def test_identity_is_read_and_vault_decrypted_by_the_loader(make_lookup, vaulted_key, loader, monkeypatch):
     read = []
     real_get_file_contents = loader._get_file_contents
 
@@ -152,14 +153,15 @@ def test_identity_is_read_and_vault_decrypted_by_the_loader_into_identity_conten
         return real_get_file_contents(path)
     monkeypatch.setattr(loader, '_get_file_contents', get_file_contents)
     options = options_for(make_lookup, {}, url=SITE, username='demouser', identity=str(vaulted_key))
+    assert options.read_file(options.get_option('identity')).decode() == KEY_TEXT
     assert read == [str(vaulted_key)]
-    assert options.get_option('identity_content') == KEY_TEXT
-    assert options.get_option('identity') is None
 
 
 def test_identity_from_a_templated_variable_is_read_too(make_lookup, vaulted_key):
     play_vars = variables(unicore_url=SITE, unicore_identity='{{ key_dir }}/id_ed25519.vault', key_dir=str(vaulted_key.parent))
-    assert options_for(make_lookup, play_vars).get_option('identity_content') == KEY_TEXT
+    options = options_for(make_lookup, play_vars)
+    assert options.get_option('identity') == str(vaulted_key)
+    assert options.read_file(options.get_option('identity')).decode() == KEY_TEXT
 
 
 def test_a_relative_identity_is_looked_up_under_dot_uftp_in_home(make_lookup, tmp_path, monkeypatch):
@@ -169,20 +171,22 @@ def test_a_relative_identity_is_looked_up_under_dot_uftp_in_home(make_lookup, tm
     (tmp_path / 'home' / '.uftp' / 'id_ed25519').write_text(KEY_TEXT)
     monkeypatch.chdir(tmp_path)
     options = options_for(make_lookup, {}, url=SITE, username='demouser', identity='id_ed25519')
-    assert options.get_option('identity_content') == KEY_TEXT
+    assert options.get_option('identity') == str(tmp_path / 'home' / '.uftp' / 'id_ed25519')
 
 
 def test_identity_and_identity_content_together_are_refused(make_lookup, vaulted_key):
+    options = options_for(make_lookup, {}, url=SITE, username='demouser', identity=str(vaulted_key), identity_content=KEY_TEXT)
     with pytest.raises(UnicoreError) as error:
-        options_for(make_lookup, {}, url=SITE, identity=str(vaulted_key), identity_content=KEY_TEXT)
+        credential_from_options(options)
     assert str(error.value) == 'identity and identity_content are mutually exclusive; give the key once'
 
 
-def test_an_unreadable_identity_names_the_path_and_nothing_else(make_lookup, tmp_path):
+def test_an_unreadable_identity_names_the_option_and_the_path_and_nothing_else(make_lookup, tmp_path):
     missing = tmp_path / 'no-such-key'
+    options = options_for(make_lookup, {}, url=SITE, username='demouser', identity=str(missing))
     with pytest.raises(UnicoreError) as error:
-        options_for(make_lookup, {}, url=SITE, identity=str(missing))
-    assert str(error.value) == 'identity: cannot read key file %s' % missing
+        credential_from_options(options)
+    assert str(error.value) == 'identity: file %s does not exist' % missing
 
 
 def test_a_blank_identity_beside_identity_content_is_not_given(make_lookup):

@@ -131,7 +131,7 @@ def test_the_cache_identity_is_the_login_the_site_and_the_requested_properties(l
                              timeout=5, retries=0, validate_certs=False, jwt_lifetime=60)
     identity = cache_identity(options, SITE, TokenRequest(lifetime=7200, renewable=True, limited=False))
     assert identity == {
-        'auth_method': 'auto', 'username': 'demouser', 'password': PASSWORD, 'token': None, 'identity_content': None,
+        'auth_method': 'auto', 'username': 'demouser', 'password': PASSWORD, 'token': None, 'identity': None, 'identity_content': None,
         'identity_passphrase': None, 'subject': None, 'issuer': None, 'hmac_secret': None, 'client_cert': None,
         'client_key': None, 'url': SITE, 'preferences': 'uid:demouser,group:hpc', 'lifetime': 7200,
         'renewable': True, 'limited': False,
