@@ -18,6 +18,7 @@ documented precedence, but three things it does not do are done here:
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from ansible.errors import AnsibleError
@@ -27,9 +28,10 @@ from ansible_collections.unicore.auth.plugins.module_utils._options import Optio
 
 
 def lookup_options(lookup, variables, direct):
-    """Set the lookup's options and return an OptionAdapter over them, templated and with the key loaded."""
+    """Set the lookup's options and return an OptionAdapter over them: templated, blanks unset, paths as given."""
     option_variables = _templated_option_variables(lookup, variables or {})
-    lookup.set_options(var_options=option_variables, direct=direct)
+    with _blank_environment_hidden(lookup):
+        lookup.set_options(var_options=option_variables, direct=direct)
     overrides = {}
     for name, definition in lookup.option_definitions.items():
         if definition.get('type') == 'path':
@@ -44,10 +46,41 @@ def lookup_options(lookup, variables, direct):
 
 
 def _templated_option_variables(lookup, variables):
+    """The option variables, templated; blank ones left out, as not given."""
+    templated = {}
+    for name in _source_names(lookup, 'vars'):
+        if name in variables:
+            value = lookup._templar.template(variables[name])
+            if not _is_blank(value):
+                templated[name] = value
+    return templated
+
+
+@contextlib.contextmanager
+def _blank_environment_hidden(lookup):
+    """Hide blank ``UNICORE_*`` variables while options are read.
+
+    AWX injects an empty string for a credential input left blank; Ansible would
+    check it against the option's type and choices (``auth_method: ''`` fails)
+    instead of treating it as not given. The lookup runs in a worker process of
+    its own, and the variables are put back at once.
+    """
+    hidden = dict((name, os.environ.pop(name)) for name in _source_names(lookup, 'env') if _is_blank(os.environ.get(name)))
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
+
+
+def _source_names(lookup, source):
     names = set()
     for definition in lookup.option_definitions.values():
-        names.update(entry['name'] for entry in definition.get('vars') or [])
-    return dict((name, lookup._templar.template(variables[name])) for name in names if name in variables)
+        names.update(entry['name'] for entry in definition.get(source) or [])
+    return names
+
+
+def _is_blank(value):
+    return isinstance(value, str) and value.strip() == ''
 
 
 def _raw_value(lookup, name, option_variables, direct):

@@ -88,6 +88,17 @@ run_sanity() {
     local status=0
     quiet_pip ansible-test sanity --venv --python "$pyver" --junit "${common[@]}" "${extra[@]}" || status=$?
     run_docs_lint || status=$?
+    run_ansible_lint || status=$?
+    return "$status"
+}
+
+# ansible-lint's production profile over roles, playbooks and every EXAMPLES block.
+run_ansible_lint() {
+    local status=0 log=tests/output/ansible-lint.log
+    mkdir -p tests/output/junit
+    ANSIBLE_LINT=$venv/bin/ansible-lint bash tests/scripts/ansible_lint.sh >"$log" 2>&1 || status=$?
+    cat "$log"
+    "$venv/bin/python" "$scripts/junit_case.py" tests/output/junit/ansible-lint.xml sanity ansible-lint-production "$status" "$log"
     return "$status"
 }
 
