@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The collection's playbooks and roles run through ansible-runner the way AWX
+# runs a job: the credentials reach the job only as the environment variables,
+# extra vars and files that the UNICORE credential type
+# (extensions/awx/unicore_credential_type.yml) injects, rendered from that file
+# as AWX renders them, and a vault password answers the run's vault prompt.
+# See test_awx_runner.py. The test server's address comes from
+# integration_config.yml (the harness writes it for the server it started).
+set -eux
+
+export UNICORE_INTEGRATION_CONFIG="${PWD}/../../integration_config.yml"
+
+python -m pytest -p no:cacheprovider -q -rA \
+    --junitxml="${JUNIT_OUTPUT_DIR:-.}/awx_runner-pytest.xml" \
+    test_awx_runner.py

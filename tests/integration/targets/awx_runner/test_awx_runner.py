@@ -1,0 +1,487 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's playbooks and roles run through ansible-runner the way AWX runs a job.
+
+AWX hands a job's credentials to ansible-runner in three ways, all driven by the
+credential type: files rendered from ``injectors.file`` into the job's private
+data directory, environment variables from ``injectors.env``, and extra vars
+from ``injectors.extra_vars`` written to a file that is passed as ``-e @file``
+(every string tagged ``!unsafe``). A vault credential adds ``--ask-vault-pass``
+and answers the prompt through ansible-runner's ``passwords``. ``inject_credential``
+below does the same with the real definition in extensions/awx/, rendered with a
+Jinja2 sandbox as AWX renders it; nothing else carries a credential to the job.
+
+Each job runs against the UNICORE test server; the tests check the job's
+result, the server's counters, and that no secret appears in the job's output
+or in anything ansible-runner wrote (stdout, job events, the ``command`` file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+import tempfile
+
+import ansible_runner
+import pytest
+import requests
+import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+def _load_yaml(path):
+    with open(path, encoding='utf-8') as yaml_file:
+        return yaml.safe_load(yaml_file)
+
+
+def _collection_root():
+    for path in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep):
+        candidate = os.path.join(path, 'ansible_collections', 'unicore', 'auth')
+        if path and os.path.isfile(os.path.join(candidate, 'galaxy.yml')):
+            return candidate
+    raise RuntimeError('unicore.auth not found in ANSIBLE_COLLECTIONS_PATH=%s' % os.environ.get('ANSIBLE_COLLECTIONS_PATH'))
+
+
+COLLECTION_ROOT = _collection_root()
+CREDENTIAL_TYPE_FILE = os.path.join(COLLECTION_ROOT, 'extensions', 'awx', 'unicore_credential_type.yml')
+CREDENTIAL_TYPE = _load_yaml(CREDENTIAL_TYPE_FILE)
+SECRET_FIELDS = sorted(field['id'] for field in CREDENTIAL_TYPE['inputs']['fields'] if field.get('secret'))
+VAULT_PROMPT = r'Vault password:\s*?$'  # the prompt AWX answers for a vault credential without a vault id
+
+
+class UnsafeDumper(yaml.SafeDumper):
+    """Writes every string with the !unsafe tag, as AWX writes a job's extra vars."""
+
+
+UnsafeDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar('!unsafe', value))
+
+
+def inject_credential(credential_type, inputs, private_data_dir):
+    """What AWX does with a credential for a job: returns (env, extra args for ansible-playbook).
+
+    Follows AWX's CredentialType.inject_credential: inputs left blank are not in
+    the template namespace; a private key gets its final newline; each file
+    template becomes a 0600 file in env/, named tower.filename.<name>; env
+    templates become environment variables; extra_vars templates are written to
+    a 0400 file in env/ and passed as ``-e @file``.
+    """
+    sandbox = ImmutableSandboxedEnvironment()
+    namespace = {}
+    for field in credential_type['inputs']['fields']:
+        value = inputs.get(field['id'], '')
+        if field['type'] == 'boolean':
+            namespace[field['id']] = bool(value)
+        elif value:
+            if field.get('format') == 'ssh_private_key' and not value.endswith('\n'):
+                value += '\n'
+            namespace[field['id']] = value
+    env_dir = os.path.join(private_data_dir, 'env')
+    os.makedirs(env_dir, exist_ok=True)
+
+    filenames = {}
+    for label, template in credential_type['injectors'].get('file', {}).items():
+        handle, path = tempfile.mkstemp(dir=env_dir)
+        with os.fdopen(handle, 'w', encoding='utf-8') as injected_file:
+            injected_file.write(sandbox.from_string(template).render(**namespace))
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        filenames[label.split('.', 1)[1]] = path
+    if filenames:
+        namespace['tower'] = {'filename': filenames}
+
+    env = dict((name, sandbox.from_string(template).render(**namespace))
+               for name, template in credential_type['injectors'].get('env', {}).items())
+    args = []
+    extra_vars = dict((name, sandbox.from_string(template).render(**namespace))
+                      for name, template in credential_type['injectors'].get('extra_vars', {}).items())
+    if extra_vars:
+        handle, path = tempfile.mkstemp(dir=env_dir)
+        with os.fdopen(handle, 'w', encoding='utf-8') as extra_vars_file:
+            extra_vars_file.write(yaml.dump(extra_vars, Dumper=UnsafeDumper))
+        os.chmod(path, stat.S_IRUSR)
+        args.extend(['-e', '@%s' % path])
+    return env, args
+
+
+@pytest.fixture(autouse=True)
+def cleaned_environment(monkeypatch):
+    """A job sees no UNICORE_* setting but the injected ones, and no callbacks of the test runner."""
+    for name in list(os.environ):
+        if name.startswith('UNICORE_') or name in ('JUNIT_OUTPUT_DIR', 'ANSIBLE_CALLBACKS_ENABLED', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+            monkeypatch.delenv(name)
+
+
+class ControlApi:
+    """The test server's counters (no authentication)."""
+
+    def __init__(self, fixtures):
+        self.url = fixtures['control_url']
+        self.ca_path = fixtures['ca_cert']
+
+    def reset(self):
+        requests.post(self.url + '/reset', verify=self.ca_path, timeout=10).raise_for_status()
+
+    def stats(self):
+        response = requests.get(self.url + '/stats', verify=self.ca_path, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope='session')
+def server():
+    config = _load_yaml(os.environ['UNICORE_INTEGRATION_CONFIG'])
+    with open(config['unicore_testserver_fixtures'], encoding='utf-8') as fixtures_file:
+        return json.load(fixtures_file)
+
+
+@pytest.fixture
+def control(server):
+    api = ControlApi(server)
+    api.reset()
+    return api
+
+
+def _read(path):
+    with open(path, encoding='utf-8') as text_file:
+        return text_file.read()
+
+
+def _demo_dn(server):
+    return re.sub(r',\s*', ',', server['users']['demouser']['dn'])
+
+
+def _key_line(path):
+    """A line from the middle of a private key: the PEM header appears in every key."""
+    line = _read(path).splitlines()[3]
+    assert len(line) >= 40
+    return line
+
+
+class Job:
+    """An AWX-like job: a project, an inventory, a credential of the UNICORE type, maybe a vault password."""
+
+    def __init__(self, tmp_path, inventory):
+        self.private_data_dir = str(tmp_path / 'job')
+        self.project = os.path.join(self.private_data_dir, 'project')
+        os.makedirs(self.project)
+        os.makedirs(os.path.join(self.private_data_dir, 'inventory'))
+        with open(os.path.join(self.private_data_dir, 'inventory', 'hosts'), 'w', encoding='utf-8') as hosts:
+            hosts.write(inventory)
+        self.result = None
+        self.stdout = ''
+
+    def add_file(self, name, content, where='project'):
+        """A file of the project, or of the inventory (where='inventory')."""
+        path = os.path.join(self.private_data_dir, where, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'w', encoding='utf-8') as project_file:
+            project_file.write(content)
+        return path
+
+    def run(self, playbook, credential, extra_vars=None, vault_password=None):
+        env, args = inject_credential(CREDENTIAL_TYPE, credential, self.private_data_dir)
+        if extra_vars:
+            # AWX writes the job template's extra vars to env/extravars, every string !unsafe.
+            with open(os.path.join(self.private_data_dir, 'env', 'extravars'), 'w', encoding='utf-8') as extravars:
+                extravars.write(yaml.dump(extra_vars, Dumper=UnsafeDumper))
+        passwords = {}
+        if vault_password is not None:
+            args.append('--ask-vault-pass')
+            passwords[VAULT_PROMPT] = vault_password
+        self.result = ansible_runner.run(
+            private_data_dir=self.private_data_dir,
+            playbook=playbook,
+            inventory=os.path.join(self.private_data_dir, 'inventory', 'hosts'),
+            envvars=env,
+            cmdline=' '.join(args),
+            passwords=passwords,
+            suppress_env_files=True,  # AWX's default (AWX_RUNNER_OMIT_ENV_FILES)
+            quiet=True,
+        )
+        self.stdout = self.result.stdout.read()
+        return self.result
+
+    def assert_successful(self):
+        assert self.result.status == 'successful' and self.result.rc == 0, self.stdout[-3000:]
+
+    def assert_never_shown(self, *secrets):
+        """No secret in the job's output, nor in any file ansible-runner wrote (events, stdout, command)."""
+        artifacts = os.path.join(self.private_data_dir, 'artifacts')
+        files = [os.path.join(root, name) for root, dummy, names in os.walk(artifacts) for name in names]
+        assert any(os.path.basename(path) == 'command' for path in files)
+        assert any('job_events' in path for path in files)
+        for number, secret in enumerate(secrets, 1):
+            # booleans, so that a failure does not print the secret
+            assert secret, 'secret %d is empty' % number
+            assert (secret in self.stdout) is False, 'secret %d is in the job output' % number
+            for path in files:
+                with open(path, 'rb') as artifact:
+                    found = secret.encode('utf-8') in artifact.read()
+                assert found is False, 'secret %d is in %s' % (number, path)
+
+    def changed_hosts(self):
+        return dict((host, count) for host, count in (self.result.stats or {}).get('changed', {}).items() if count)
+
+
+LOCALHOST = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n'
+WORKFLOW_HOSTS = ('[workflow_hosts]\nrunner1\nrunner2\nrunner3\n\n[workflow_hosts:vars]\n'
+                  'ansible_connection=local\nansible_python_interpreter="{{ ansible_playbook_python }}"\n')
+
+
+def _vault_encrypt_string(vault_password_file, name, value):
+    return subprocess.run(['ansible-vault', 'encrypt_string', '--vault-password-file', vault_password_file, '--stdin-name', name],
+                          input=value, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def password_credential(server):
+    return {
+        'url': server['sites']['DEMO-SITE']['url'],
+        'username': 'demouser',
+        'password': server['users']['demouser']['password'],
+        'ca_cert': _read(server['ca_cert']),
+    }
+
+
+# --- the credential type -------------------------------------------------------
+
+def test_secret_inputs_are_marked_secret():
+    assert SECRET_FIELDS == ['identity_content', 'identity_passphrase', 'password', 'token']
+    assert CREDENTIAL_TYPE['inputs']['required'] == ['url']
+    assert CREDENTIAL_TYPE['kind'] == 'cloud'
+
+
+def test_injected_names_are_the_ones_the_lookup_reads():
+    doc = json.loads(subprocess.run(['ansible-doc', '-t', 'lookup', '--json', 'unicore.auth.unicore_token'],
+                                    capture_output=True, text=True, check=True).stdout)
+    options = doc['unicore.auth.unicore_token']['doc']['options']
+    env_names = set(entry['name'] for option in options.values() for entry in option.get('env', []))
+    var_names = set(entry['name'] for option in options.values() for entry in option.get('vars', []))
+    injectors = CREDENTIAL_TYPE['injectors']
+    assert set(injectors['env']) <= env_names
+    assert set(injectors['extra_vars']) <= var_names
+    assert not [name for name in injectors['env'] if name.startswith('ANSIBLE_')]  # AWX refuses those
+    choices = set(options['auth_method']['choices'])
+    auth_method = [field for field in CREDENTIAL_TYPE['inputs']['fields'] if field['id'] == 'auth_method'][0]
+    assert set(auth_method['choices']) <= choices
+
+
+def test_secrets_reach_the_job_as_extra_vars_and_files_never_as_environment(tmp_path, server):
+    secrets = {
+        'password': 'password-for-the-injection-test',
+        'token': 'token-for-the-injection-test',
+        'identity_content': _read(server['keys']['ed25519_openssh_encrypted']['path']),
+        'identity_passphrase': 'passphrase-for-the-injection-test',
+    }
+    env, args = inject_credential(CREDENTIAL_TYPE, dict(secrets, url='https://site.example.org/S/rest/core', username='u'),
+                                  str(tmp_path))
+    for name, secret in secrets.items():
+        leaked = sum(1 for value in env.values() if secret.strip() in value)
+        assert leaked == 0, '%s is in the environment' % name
+    extra_vars = _read(args[1][1:])
+    assert '!unsafe' in extra_vars
+    assert secrets['password'] in extra_vars and secrets['token'] in extra_vars
+    assert 'PRIVATE KEY' not in extra_vars
+    assert _read(env['UNICORE_IDENTITY']) == secrets['identity_content']
+    assert env['UNICORE_URL'] == 'https://site.example.org/S/rest/core'
+    assert env['UNICORE_AUTH_METHOD'] == 'auto'
+    assert env['UNICORE_CA_PATH'] == ''  # no CA given: no CA file named
+
+
+# --- playbooks and roles through ansible-runner ---------------------------------
+
+def test_access_info_job_with_a_password_credential_and_a_vaulted_inventory_variable(tmp_path, server, control, password_credential):
+    job = Job(tmp_path, LOCALHOST)
+    vault_password = 'vault password of the access_info job'
+    vault_password_file = str(tmp_path / 'vault-password')
+    with open(vault_password_file, 'w', encoding='utf-8') as password_file:
+        password_file.write(vault_password)
+    # The inventory keeps which uid and group the job selects in a vault-encrypted variable. (Variables
+    # beside the project's playbook would not reach the imported collection playbook: its plays have
+    # the collection's playbooks/ as their base directory.)
+    vaulted = _vault_encrypt_string(vault_password_file, 'unicore_preferences', 'uid:demo2,group:hpc')
+    job.add_file('group_vars/all/vault.yml', '---\n' + vaulted, where='inventory')
+    job.add_file('access_info.yml', '---\n- name: Check the login\n  ansible.builtin.import_playbook: unicore.auth.access_info\n')
+
+    job.run('access_info.yml', password_credential, vault_password=vault_password)
+
+    job.assert_successful()
+    assert 'Logged in as:   %s' % _demo_dn(server) in job.stdout
+    assert 'Authenticated:  PASSWORD_FILE' in job.stdout
+    assert 'UID:            demo2   (available: demouser, demo2)' in job.stdout
+    assert 'Group:          hpc   (available: users, hpc, project1, project2)' in job.stdout
+    stats = control.stats()
+    assert stats['full_authentications'] == {'PASSWORD_FILE': 1}
+    assert stats['tokens_issued']['total'] == 0
+    job.assert_never_shown(password_credential['password'], vault_password)
+
+
+def test_access_info_job_with_a_private_key_credential(tmp_path, server, control):
+    key = server['keys']['ed25519_openssh_encrypted']
+    credential = {
+        'url': server['sites']['DEMO-SITE']['url'],
+        'auth_method': 'ssh_key',
+        'username': 'demouser',
+        'identity_content': _read(key['path']).rstrip('\n'),  # AWX adds the final newline
+        'identity_passphrase': key['passphrase'],
+        'ca_cert': _read(server['ca_cert']),
+    }
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('access_info.yml', '---\n- name: Check the login\n  ansible.builtin.import_playbook: unicore.auth.access_info\n')
+
+    job.run('access_info.yml', credential)
+
+    job.assert_successful()
+    assert 'Authenticated:  SSHKEY' in job.stdout
+    assert control.stats()['full_authentications'] == {'SSHKEY': 1}
+    job.assert_never_shown(key['passphrase'], _key_line(key['path']))
+
+
+def test_access_info_job_with_a_token_credential_and_blank_fields(tmp_path, server, control):
+    token = server['oidc_tokens']['demouser']['token']
+    # Only url, token and CA: AWX injects empty values for the other fields, which count as unset.
+    credential = {'url': server['sites']['DEMO-SITE']['url'], 'token': token, 'ca_cert': _read(server['ca_cert'])}
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('access_info.yml', '---\n- name: Check the login\n  ansible.builtin.import_playbook: unicore.auth.access_info\n')
+
+    job.run('access_info.yml', credential)
+
+    job.assert_successful()
+    assert 'Authenticated:  OAUTH' in job.stdout
+    assert control.stats()['full_authentications'] == {'OAUTH': 1}
+    job.assert_never_shown(token)
+
+
+def test_a_refused_login_fails_the_job_without_showing_the_password(tmp_path, server, control, password_credential):
+    credential = dict(password_credential, password='wrong-password-of-the-refused-job')
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('access_info.yml', '---\n- name: Check the login\n  ansible.builtin.import_playbook: unicore.auth.access_info\n')
+
+    job.run('access_info.yml', credential)
+
+    assert job.result.status == 'failed'
+    assert 'HTTP 403 Forbidden' in job.stdout
+    assert control.stats()['forbidden_403'] >= 1
+    job.assert_never_shown(credential['password'])
+
+
+def test_issue_token_job_writes_the_token_file_and_never_shows_the_token(tmp_path, server, control, password_credential):
+    token_dest = str(tmp_path / 'tokens' / 'unicore.token')
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('issue_token.yml', '---\n- name: Issue a token\n  ansible.builtin.import_playbook: unicore.auth.issue_token\n')
+
+    job.run('issue_token.yml', password_credential, extra_vars={'token_dest': token_dest, 'unicore_lifetime': 900})
+
+    job.assert_successful()
+    assert stat.S_IMODE(os.stat(token_dest).st_mode) == 0o600
+    assert 'Subject:      %s' % _demo_dn(server) in job.stdout
+    assert '(new token issued)' in job.stdout
+    assert control.stats()['tokens_issued']['total'] == 1
+    job.assert_never_shown(_read(token_dest).strip(), password_credential['password'])
+
+
+def test_rotate_tokens_job_issues_once_for_three_hosts_then_changes_nothing(tmp_path, server, control, password_credential):
+    hosts_dir = tmp_path / 'hosts'
+    for host in ('runner1', 'runner2', 'runner3'):
+        (hosts_dir / host).mkdir(parents=True)
+    job = Job(tmp_path, WORKFLOW_HOSTS)
+    job.add_file('rotate_tokens.yml', '---\n- name: Rotate the tokens\n  ansible.builtin.import_playbook: unicore.auth.rotate_tokens\n')
+    # Where each host keeps its token: an inventory variable, templated per host.
+    job.add_file('group_vars/workflow_hosts.yml', '---\nworkflow_token_dest: "%s/{{ inventory_hostname }}/unicore.token"\n' % hosts_dir,
+                 where='inventory')
+    extra_vars = {'workflow_token_cache_dir': str(tmp_path / 'token-cache')}
+
+    job.run('rotate_tokens.yml', password_credential, extra_vars=extra_vars)
+    job.assert_successful()
+    assert sorted(job.changed_hosts()) == ['runner1', 'runner2', 'runner3']
+    tokens = set(_read(str(hosts_dir / host / 'unicore.token')) for host in ('runner1', 'runner2', 'runner3'))
+    assert len(tokens) == 1
+    assert control.stats()['tokens_issued']['total'] == 1
+    job.assert_never_shown(tokens.pop().strip(), password_credential['password'])
+
+    job.run('rotate_tokens.yml', password_credential, extra_vars=extra_vars)
+    job.assert_successful()
+    assert not job.changed_hosts()
+    assert sorted(job.result.stats['ok']) == ['runner1', 'runner2', 'runner3']
+    assert control.stats()['tokens_issued']['total'] == 1
+
+
+def test_access_check_role_job_checks_every_site_with_the_injected_credential(tmp_path, server, control, password_credential):
+    sites = [
+        {'name': 'DEMO-SITE', 'url': server['sites']['DEMO-SITE']['url'], 'group': 'hpc'},
+        {'name': 'PARTNER-SITE', 'url': server['sites']['PARTNER-SITE']['url']},
+    ]
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('preflight.yml', '\n'.join([
+        '---',
+        '- name: Preflight before provisioning',
+        '  hosts: localhost',
+        '  gather_facts: false',
+        '  roles:',
+        '    - role: unicore.auth.access_check',
+        '  tasks:',
+        '    - name: Show the results',
+        '      ansible.builtin.debug:',
+        '        msg: "{{ access_check_results | map(attribute=\'name\') | zip(access_check_results | map(attribute=\'ok\')) }}"',
+        '',
+    ]))
+
+    job.run('preflight.yml', password_credential, extra_vars={'access_check_sites': sites})
+
+    job.assert_successful()
+    results = [event['event_data']['res'] for event in job.result.events
+               if event.get('event') == 'runner_on_ok' and event['event_data'].get('task') == 'Show the results']
+    assert results and results[0]['msg'] == [['DEMO-SITE', True], ['PARTNER-SITE', True]]
+    stats = control.stats()
+    assert stats['requests']['per_site'].get('DEMO-SITE', 0) >= 1
+    assert stats['requests']['per_site'].get('PARTNER-SITE', 0) >= 1
+    assert stats['forbidden_403'] == 0
+    job.assert_never_shown(password_credential['password'])
+
+
+# --- registering the credential type --------------------------------------------
+
+STUB_CREDENTIAL_TYPE_MODULE = '''#!/usr/bin/python
+# A stand-in for awx.awx.credential_type that returns what it was given, so the
+# test sees exactly what the playbook would send to AWX.
+from __future__ import annotations
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        name=dict(type='str', required=True), description=dict(type='str'), kind=dict(type='str'),
+        inputs=dict(type='dict'), injectors=dict(type='dict'), state=dict(type='str', default='present')))
+    module.exit_json(changed=True, received=module.params)
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+
+def test_register_playbook_sends_the_definition_with_awx_templates_unrendered(tmp_path, monkeypatch):
+    stub = tmp_path / 'stub' / 'ansible_collections' / 'awx' / 'awx'
+    (stub / 'plugins' / 'modules').mkdir(parents=True)
+    (stub / 'galaxy.yml').write_text('namespace: awx\nname: awx\nversion: 0.0.1\nauthors: [test]\nreadme: README.md\n')
+    (stub / 'plugins' / 'modules' / 'credential_type.py').write_text(STUB_CREDENTIAL_TYPE_MODULE)
+    monkeypatch.setenv('ANSIBLE_COLLECTIONS_PATH', os.pathsep.join([str(tmp_path / 'stub'), os.environ['ANSIBLE_COLLECTIONS_PATH']]))
+    playbook = os.path.join(COLLECTION_ROOT, 'extensions', 'awx', 'register_credential_type.yml')
+    (tmp_path / 'job').mkdir()
+    result = ansible_runner.run(private_data_dir=str(tmp_path / 'job'), playbook=playbook,
+                                inventory=LOCALHOST, quiet=True)
+
+    assert result.status == 'successful', result.stdout.read()[-3000:]
+    received = [event['event_data']['res']['received'] for event in result.events
+                if event.get('event') == 'runner_on_ok' and 'received' in event['event_data'].get('res', {})]
+    assert len(received) == 1
+    sent = received[0]
+    assert sent['name'] == 'UNICORE'
+    assert sent['kind'] == 'cloud'
+    assert sent['state'] == 'present'
+    assert sent['inputs'] == CREDENTIAL_TYPE['inputs']
+    assert sent['injectors'] == CREDENTIAL_TYPE['injectors']
+    assert sent['injectors']['env']['UNICORE_URL'] == '{{ url }}'

@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# The collection's playbooks (unicore.auth.access_info, issue_token,
+# rotate_tokens) run by their FQCN against the UNICORE test server, with the
+# credentials in every place the playbooks read them: unicore_* variables,
+# UNICORE_* environment variables, and Ansible Vault (password, bearer token and
+# private key as vault-encrypted variables, and a vault-encrypted key file), for
+# the playbooks and for the modules themselves (vault_modules.yml).
+#
+# Each ansible-playbook run writes its output to work/logs/; the checks after a
+# run read the server's counters (the *_check plays) or grep that output.
+# Everything comes from integration_config.yml (the harness writes it for the
+# test server it started).
+set -eux -o pipefail
+
+config=$(cd ../.. && pwd)/integration_config.yml
+export ANSIBLE_ROLES_PATH=..
+
+work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/playbooks.XXXXXX")
+trap 'rm -rf "${work}"' EXIT
+mkdir -p "${work}/logs" "${work}/junit-expected-failures"
+
+# No UNICORE_* setting from the caller's environment: each case sets its own.
+while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+
+# A value from the test server's fixtures, e.g. `fixture users demouser password`.
+fixture() {
+    python - "${config}" "$@" <<'PY'
+import json
+import sys
+
+import yaml
+
+with open(sys.argv[1], encoding='utf-8') as config_file:
+    config = yaml.safe_load(config_file)
+with open(config['unicore_testserver_fixtures'], encoding='utf-8') as fixtures_file:
+    value = json.load(fixtures_file)
+for key in sys.argv[2:]:
+    value = value[key]
+print(value)
+PY
+}
+
+site_url=$(fixture sites DEMO-SITE url)
+ca_path=$(fixture ca_cert)
+demo_password=$(fixture users demouser password)
+oidc_token=$(fixture oidc_tokens demouser token)
+ed25519_key=$(fixture keys ed25519_openssh_encrypted path)
+ed25519_passphrase=$(fixture keys ed25519_openssh_encrypted passphrase)
+rsa_key=$(fixture keys rsa_openssh path)
+
+# run LOG ARGS...: ansible-playbook with the test server's coordinates, its output kept in work/logs/LOG.log
+run() {
+    local log=$1
+    shift
+    ansible-playbook -e @"${config}" -e work_dir="${work}" "$@" 2>&1 | tee "${work}/logs/${log}.log"
+}
+
+# fails LOG ARGS...: like run, for a run that must fail (its failed task is not a test failure,
+# so its JUnit report goes elsewhere)
+fails() {
+    local log=$1 status=0
+    shift
+    JUNIT_OUTPUT_DIR=${work}/junit-expected-failures run "${log}" "$@" || status=$?
+    if [[ ${status} -eq 0 ]]; then
+        echo "ansible-playbook $* succeeded, but must fail" >&2
+        exit 1
+    fi
+}
+
+# never_shown SECRET LOG...: the logs do not contain SECRET (not traced: the trace would show it)
+never_shown() {
+    { set +x; } 2>/dev/null
+    local secret=$1 log
+    shift
+    for log in "$@"; do
+        if grep -qF -e "${secret}" "${work}/logs/${log}.log"; then
+            echo "a secret appears in the output of ${log}" >&2
+            exit 1
+        fi
+    done
+    set -x
+}
+
+site=(-e unicore_url="${site_url}" -e unicore_ca_path="${ca_path}")
+local_inventory=(-i inventory_localhost.ini)
+
+# --- 1. unicore.auth.access_info --------------------------------------------
+# 1a. Credentials as -e variables.
+run access-vars "${local_inventory[@]}" access_info.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}" -e expect_method=PASSWORD_FILE
+
+# 1b. Everything from UNICORE_* environment variables, as an AWX credential injects them.
+UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
+    run access-env "${local_inventory[@]}" access_info.yml -e expect_method=PASSWORD_FILE
+
+# 1c. A variable wins over its environment variable: a wrong password in the environment is not used.
+UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=wrong-password-from-env \
+    run access-var-over-env "${local_inventory[@]}" access_info.yml \
+    -e unicore_password="${demo_password}" -e expect_method=PASSWORD_FILE
+
+# 1d. An empty variable counts as unset: the environment's value is used (AWX injects blanks).
+UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} UNICORE_AUTH_METHOD='' \
+    run access-empty-var "${local_inventory[@]}" access_info.yml \
+    -e unicore_password= -e unicore_token= -e unicore_preferences= -e expect_method=PASSWORD_FILE
+
+# 1e. An SSH key (encrypted Ed25519) named by unicore_identity, read on the controller.
+run access-key "${local_inventory[@]}" access_info.yml "${site[@]}" -e unicore_username=demouser \
+    -e unicore_identity="${ed25519_key}" -e unicore_identity_passphrase="${ed25519_passphrase}" -e expect_method=SSHKEY
+
+# 1f. A relative unicore_identity is looked up under ~/.uftp/, as UNICORE's clients do.
+mkdir -p "${work}/home/.uftp"
+cp "${rsa_key}" "${work}/home/.uftp/id_demo"
+HOME=${work}/home run access-key-uftp "${local_inventory[@]}" access_info.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_identity=id_demo -e expect_method=SSHKEY
+
+# 1g. An OIDC access token in UNICORE_TOKEN.
+UNICORE_TOKEN=${oidc_token} run access-oidc "${local_inventory[@]}" access_info.yml "${site[@]}" -e expect_method=OAUTH
+
+# 1h. Preferences as a dict variable, and as the header string in UNICORE_PREFERENCES.
+run access-preferences-dict "${local_inventory[@]}" access_info.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e '{"unicore_preferences": {"uid": "demo2", "group": "hpc"}}' \
+    -e expect_method=PASSWORD_FILE -e expect_uid=demo2 -e expect_group=hpc
+UNICORE_PREFERENCES=uid:demo2,group:project1 run access-preferences-env "${local_inventory[@]}" access_info.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e expect_method=PASSWORD_FILE -e expect_uid=demo2 -e expect_group=project1
+
+# 1i. The playbook on its own, as a user runs it: the summary it prints.
+run access-cli "${local_inventory[@]}" unicore.auth.access_info "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}"
+grep -F 'Logged in as:   CN=Demo User,O=UNICORE,C=EU' "${work}/logs/access-cli.log"
+grep -F 'Authenticated:  PASSWORD_FILE' "${work}/logs/access-cli.log"
+grep -F 'UID:            demouser   (available: demouser, demo2)' "${work}/logs/access-cli.log"
+grep -F 'Group:          users   (available: users, hpc, project1, project2)' "${work}/logs/access-cli.log"
+grep -F 'Queues:         batch, fast' "${work}/logs/access-cli.log"
+grep -E '^localhost +: ok=3 +changed=0 +unreachable=0 +failed=0' "${work}/logs/access-cli.log"
+
+# 1j. Without a site URL, the playbook says what to set.
+fails access-no-url "${local_inventory[@]}" unicore.auth.access_info -e unicore_username=demouser -e unicore_password="${demo_password}"
+grep -F 'No site URL: set unicore_url (or the environment variable UNICORE_URL)' "${work}/logs/access-no-url.log"
+
+# 1k. A wrong password fails at the site, and the output does not show it.
+fails access-wrong-password "${local_inventory[@]}" unicore.auth.access_info "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password=wrong-password-1k
+grep -F '403' "${work}/logs/access-wrong-password.log"
+
+never_shown "${demo_password}" access-vars access-env access-var-over-env access-empty-var access-key-uftp \
+    access-preferences-dict access-preferences-env access-cli
+never_shown wrong-password-1k access-wrong-password
+never_shown "${oidc_token}" access-oidc
+never_shown "${ed25519_passphrase}" access-key
+
+# --- 2. unicore.auth.issue_token ---------------------------------------------
+token_dest=${work}/tokens/issue/token
+# 2a. The first run issues a 10-minute token into a new directory (0700), file 0600.
+run issue-first "${local_inventory[@]}" issue_token.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e token_dest="${token_dest}" -e unicore_lifetime=600 -e expect_issued=true -e expect_lifetime=600
+first_token_digest=$(sha256sum "${token_dest}")
+
+# 2b. The second run keeps it: no request, no change.
+run issue-second "${local_inventory[@]}" issue_token.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e token_dest="${token_dest}" -e unicore_lifetime=600 -e expect_issued=false -e expect_lifetime=600
+[[ $(sha256sum "${token_dest}") == "${first_token_digest}" ]]
+
+# 2c. Asking for other properties (renewable, from UNICORE_RENEWABLE) replaces it.
+UNICORE_RENEWABLE=true run issue-renewable "${local_inventory[@]}" issue_token.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e token_dest="${token_dest}" -e unicore_lifetime=600 \
+    -e expect_issued=true -e expect_lifetime=600 -e expect_renewable=true
+[[ $(sha256sum "${token_dest}") != "${first_token_digest}" ]]
+
+# 2d. The default token_dest is ~/.unicore/token; the run by FQCN prints the claims, never the token.
+HOME=${work}/home-issue run issue-cli "${local_inventory[@]}" unicore.auth.issue_token "${site[@]}" \
+    -e unicore_username=demouser -e unicore_password="${demo_password}"
+[[ $(stat -c %a "${work}/home-issue/.unicore") == 700 ]]
+[[ $(stat -c %a "${work}/home-issue/.unicore/token") == 600 ]]
+grep -F "Token file:   ~/.unicore/token (new token issued)" "${work}/logs/issue-cli.log"
+grep -F 'Subject:      CN=Demo User,O=UNICORE,C=EU' "${work}/logs/issue-cli.log"
+grep -F 'Issuer:       CN=DEMO-SITE,O=UNICORE,C=EU' "${work}/logs/issue-cli.log"
+grep -F 'Limited:      True   Renewable: False' "${work}/logs/issue-cli.log"
+
+never_shown "$(cat "${work}/home-issue/.unicore/token")" issue-cli
+never_shown "$(cat "${token_dest}")" issue-renewable
+never_shown "${demo_password}" issue-first issue-second issue-renewable issue-cli
+
+# --- 3. unicore.auth.rotate_tokens on three workflow hosts --------------------
+workflow=(-i inventory_workflow_hosts.ini -e unicore_username=demouser -e unicore_password="${demo_password}"
+    -e "workflow_token_dest=${work}/hosts/{{ inventory_hostname }}/unicore.token"
+    -e workflow_token_cache_dir="${work}/token-cache")
+mkdir -p "${work}/hosts/runner1" "${work}/hosts/runner2" "${work}/hosts/runner3"
+run rotate-reset "${local_inventory[@]}" reset_counters.yml
+
+# 3a. The first run installs one token, issued once, on every host.
+run rotate-first "${workflow[@]}" unicore.auth.rotate_tokens "${site[@]}"
+for host in runner1 runner2 runner3; do
+    grep -E "^${host} +: ok=[0-9]+ +changed=[1-9]" "${work}/logs/rotate-first.log"
+done
+run rotate-first-check "${workflow[@]}" rotate_tokens_check.yml "${site[@]}" -e expect_tokens_issued=1
+
+# 3b. The second run has nothing to do: zero changes on every host, nothing issued.
+run rotate-second "${workflow[@]}" unicore.auth.rotate_tokens "${site[@]}"
+for host in runner1 runner2 runner3; do
+    grep -E "^${host} +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0" "${work}/logs/rotate-second.log"
+done
+run rotate-second-check "${workflow[@]}" rotate_tokens_check.yml "${site[@]}" -e expect_tokens_issued=1
+
+# 3c. unicore_hosts limits the run: runner2 lost its token and gets it back, from the controller's cache.
+rm "${work}/hosts/runner2/unicore.token"
+run rotate-one-host "${workflow[@]}" unicore.auth.rotate_tokens "${site[@]}" -e unicore_hosts=runner2
+grep -E '^runner2 +: ok=[0-9]+ +changed=[1-9]' "${work}/logs/rotate-one-host.log"
+if grep -E '^runner[13] +:' "${work}/logs/rotate-one-host.log"; then
+    echo "unicore_hosts=runner2 ran on other hosts too" >&2
+    exit 1
+fi
+run rotate-one-host-check "${workflow[@]}" rotate_tokens_check.yml "${site[@]}" -e expect_tokens_issued=1
+
+# 3d. Blank settings count as unset, as a credential type injects them for fields left blank
+#     (here UNICORE_AUTH_METHOD and unicore_preferences): runner3 lost its token and gets it back.
+rm "${work}/hosts/runner3/unicore.token"
+UNICORE_AUTH_METHOD='' run rotate-blank-settings "${workflow[@]}" unicore.auth.rotate_tokens "${site[@]}" -e unicore_preferences=
+grep -E '^runner3 +: ok=[0-9]+ +changed=[1-9]' "${work}/logs/rotate-blank-settings.log"
+for host in runner1 runner2; do
+    grep -E "^${host} +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0" "${work}/logs/rotate-blank-settings.log"
+done
+run rotate-blank-settings-check "${workflow[@]}" rotate_tokens_check.yml "${site[@]}" -e expect_tokens_issued=1
+
+never_shown "$(cat "${work}/hosts/runner1/unicore.token")" rotate-first rotate-second rotate-one-host
+never_shown "${demo_password}" rotate-first rotate-second rotate-one-host rotate-blank-settings
+
+# --- 4. Ansible Vault ---------------------------------------------------------
+vault_password_file=${work}/vault-password
+printf 'vault password of this test run %s\n' "${RANDOM}${RANDOM}" >"${vault_password_file}"
+vault=(--vault-password-file "${vault_password_file}")
+
+# encrypt NAME: a !vault value of stdin for the variable NAME
+encrypt() {
+    ansible-vault encrypt_string "${vault[@]}" --stdin-name "$1"
+}
+{
+    echo '---'
+    echo 'unicore_username: demouser'
+    printf '%s' "${demo_password}" | encrypt unicore_password
+} >"${work}/vault_password.yml"
+{
+    echo '---'
+    printf '%s' "${oidc_token}" | encrypt unicore_token
+} >"${work}/vault_token.yml"
+{
+    echo '---'
+    echo 'unicore_username: demouser'
+    encrypt unicore_identity_content <"${ed25519_key}"
+    printf '%s' "${ed25519_passphrase}" | encrypt unicore_identity_passphrase
+} >"${work}/vault_key.yml"
+{
+    echo '---'
+    printf '%s' "${demo_password}" | encrypt vault_password
+    printf '%s' "${oidc_token}" | encrypt vault_oidc_token
+    encrypt vault_key <"${ed25519_key}"
+    printf '%s' "${ed25519_passphrase}" | encrypt vault_key_passphrase
+} >"${work}/vault_secrets.yml"
+# A vault-encrypted copy of a key registered for demouser; --output leaves no clear copy.
+ansible-vault encrypt "${vault[@]}" --output "${work}/key.vault" "${rsa_key}"
+for file in vault_password.yml vault_token.yml vault_key.yml vault_secrets.yml; do
+    grep -qF '!vault' "${work}/${file}"
+    if grep -qF -e "${demo_password}" -e "${oidc_token}" -e 'PRIVATE KEY' "${work}/${file}"; then
+        echo "${file} holds a secret in clear" >&2
+        exit 1
+    fi
+done
+
+# 4a-c. The playbooks with the password, the bearer token, and the private key and its passphrase as vault-encrypted variables.
+run vault-password "${local_inventory[@]}" "${vault[@]}" access_info.yml "${site[@]}" \
+    -e @"${work}/vault_password.yml" -e expect_method=PASSWORD_FILE
+run vault-token "${local_inventory[@]}" "${vault[@]}" access_info.yml "${site[@]}" \
+    -e @"${work}/vault_token.yml" -e expect_method=OAUTH
+run vault-key "${local_inventory[@]}" "${vault[@]}" access_info.yml "${site[@]}" \
+    -e @"${work}/vault_key.yml" -e expect_method=SSHKEY
+run vault-issue "${local_inventory[@]}" "${vault[@]}" issue_token.yml "${site[@]}" \
+    -e @"${work}/vault_password.yml" -e token_dest="${work}/tokens/vault/token" -e expect_issued=true
+
+# 4d. unicore_identity naming a vault-encrypted key file: decrypted in memory, no clear copy left on disk.
+# Files written since ${scan_since}, under work_dir, the system temp dir and ~/.ansible/tmp, that hold
+# the key in clear: a line from the middle of the key is searched for (never traced).
+decrypted_key_copies() {
+    { set +x; } 2>/dev/null
+    local key_line
+    key_line=$(sed -n '5p' "${rsa_key}")
+    if [[ ${#key_line} -lt 40 ]] || grep -qF -e "${key_line}" "${work}/key.vault"; then
+        echo "cannot scan for copies of ${rsa_key}: no distinctive line" >&2
+        exit 1
+    fi
+    local roots=("${work}" "${system_tmp}")
+    [[ -d ${HOME}/.ansible/tmp ]] && roots+=("${HOME}/.ansible/tmp")
+    find "${roots[@]}" -xdev -type f -newer "${scan_since}" -readable -print0 2>/dev/null |
+        xargs -0 -r grep -lF -e "${key_line}" 2>/dev/null | sort -u || true
+    set -x
+}
+system_tmp=${TMPDIR:-/tmp}
+rm -rf "${work:?}/home"  # holds a clear copy of the key from 1f
+mkdir -p "${work}/tmp/local" "${work}/tmp/remote"
+scan_since=${work}/tmp/scan-since
+touch "${scan_since}"
+sleep 1  # so that the files written next are newer even where mtimes are in whole seconds
+# The scan finds a clear copy when there is one ...
+cp "${rsa_key}" "${work}/tmp/probe-clear-key"
+[[ $(decrypted_key_copies) == "${work}/tmp/probe-clear-key" ]]
+rm "${work}/tmp/probe-clear-key"
+
+TMPDIR=${work}/tmp ANSIBLE_LOCAL_TEMP=${work}/tmp/local ANSIBLE_REMOTE_TEMP=${work}/tmp/remote \
+    run vault-key-file "${local_inventory[@]}" "${vault[@]}" access_info.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_identity="${work}/key.vault" -e expect_method=SSHKEY
+TMPDIR=${work}/tmp ANSIBLE_LOCAL_TEMP=${work}/tmp/local ANSIBLE_REMOTE_TEMP=${work}/tmp/remote \
+    run vault-key-file-issue "${local_inventory[@]}" "${vault[@]}" issue_token.yml "${site[@]}" \
+    -e unicore_username=demouser -e unicore_identity="${work}/key.vault" \
+    -e token_dest="${work}/tokens/vault-key-file/token" -e expect_issued=true
+
+# ... and after the vault runs there is none.
+leftovers=$(decrypted_key_copies)
+if [[ -n ${leftovers} ]]; then
+    echo "decrypted key left on disk: ${leftovers}" >&2
+    exit 1
+fi
+
+# 4e. The modules themselves with vault-encrypted variables and a vault-encrypted key file.
+mkdir -p "${work}/vault-modules"
+run vault-modules "${local_inventory[@]}" "${vault[@]}" vault_modules.yml -e vault_key_path="${work}/key.vault"
+
+never_shown "${demo_password}" vault-password vault-issue vault-modules
+never_shown "${oidc_token}" vault-token vault-modules
+never_shown "${ed25519_passphrase}" vault-key vault-modules
+never_shown "$(sed -n '5p' "${ed25519_key}")" vault-key vault-modules
+never_shown "$(sed -n '5p' "${rsa_key}")" vault-key-file vault-key-file-issue vault-modules
+never_shown "$(cat "${work}/tokens/vault/token")" vault-issue
