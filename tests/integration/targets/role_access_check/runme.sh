@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The unicore.auth.access_check role against the UNICORE test server: broken
+# sites reported in one failure, fine sites passing, report-only mode, per-host
+# checks, and credentials from UNICORE_* environment variables only.
+#
+# Everything comes from integration_config.yml (the harness writes it for the
+# test server it started).
+set -eux
+set -o pipefail
+
+config=$(cd ../.. && pwd)/integration_config.yml
+export ANSIBLE_ROLES_PATH=..
+# The failure of once.yml is read from the plain output of the default callback.
+export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+# Only the run that says so gets credentials from the environment.
+while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+
+work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/role_access_check.XXXXXX")
+trap 'rm -rf "${work}"' EXIT
+
+# A value from the test server's fixtures, e.g. `fixture users demouser password`.
+fixture() {
+    python - "${config}" "$@" <<'PY'
+import json
+import sys
+
+import yaml
+
+with open(sys.argv[1], encoding='utf-8') as config_file:
+    config = yaml.safe_load(config_file)
+with open(config['unicore_testserver_fixtures'], encoding='utf-8') as fixtures_file:
+    value = json.load(fixtures_file)
+for key in sys.argv[2:]:
+    value = value[key]
+print(value)
+PY
+}
+
+playbook() {
+    ansible-playbook -i inventory.ini -e @"${config}" "$@"
+}
+
+# 1. Broken sites, fine sites, report-only, own credentials, per host.
+playbook access_check.yml
+
+# 2. Two hosts and broken sites, no rescue: the run fails once, with one
+#    message that lists every site, after one check of each site.
+if playbook once.yml >"${work}/once.log" 2>&1; then
+    cat "${work}/once.log"
+    echo 'once.yml passed, but the access check should have failed' >&2
+    exit 1
+fi
+cat "${work}/once.log"
+[[ $(grep -c '^fatal: ' "${work}/once.log") == 1 ]]
+grep -q '^fatal: \[wf01\]: FAILED! => .*UNICORE access check failed at 3 of 4 sites:\\n- DEMO-SITE (.*): OK\\n- PARTNER-SITE' "${work}/once.log"
+if grep -q 'not-the-password-of-demouser' "${work}/once.log"; then
+    echo 'the wrong password appears in the output' >&2
+    exit 1
+fi
+playbook counters.yml -e '{"expect_requests_per_site": {"DEMO-SITE": 1, "PARTNER-SITE": 1, "LONE-SITE": 3}}'
+
+# 3. The shared login only in UNICORE_* environment variables, as AWX injects it.
+UNICORE_USERNAME=demouser UNICORE_PASSWORD=$(fixture users demouser password) UNICORE_CA_PATH=$(fixture ca_cert) \
+    UNICORE_PREFERENCES=group:hpc \
+    playbook shared_login.yml
+
+# 4. ... or only in the [unicore] section of ansible.cfg (with ansible-test's own settings).
+{
+    if [[ -n ${ANSIBLE_CONFIG:-} && -f ${ANSIBLE_CONFIG} ]]; then
+        cat "${ANSIBLE_CONFIG}"
+        echo
+    fi
+    echo '[unicore]'
+    echo 'username = demouser'
+    echo "password = $(fixture users demouser password)"
+    echo "ca_path = $(fixture ca_cert)"
+    echo 'preferences = group:hpc'
+} >"${work}/shared-login.cfg"
+ANSIBLE_CONFIG=${work}/shared-login.cfg playbook shared_login.yml

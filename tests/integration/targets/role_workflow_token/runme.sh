@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The unicore.auth.workflow_token role on six workflow hosts, against the
+# UNICORE test server, as a user sees it: the files on the hosts, each host's
+# `changed` count in the PLAY RECAP, and the server's counters of tokens,
+# requests and authentications.
+#
+# Each step is one ansible-playbook run of provision.yml (reset the counters,
+# run the role, check files and counters); expect_changed then reads the
+# step's PLAY RECAP. Scenarios A-F each have their own directory of host files.
+#
+# Everything comes from integration_config.yml (the harness writes it for the
+# test server it started).
+set -eux
+set -o pipefail
+
+config=$(cd ../.. && pwd)/integration_config.yml
+export ANSIBLE_ROLES_PATH=..
+# The PLAY RECAP is read from the plain output of the default callback.
+export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+# Only the steps that say so get credentials from the environment.
+while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+
+work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/role_workflow_token.XXXXXX")
+trap 'rm -rf "${work}"' EXIT
+
+# A value from the test server's fixtures, e.g. `fixture users demouser password`.
+fixture() {
+    python - "${config}" "$@" <<'PY'
+import json
+import sys
+
+import yaml
+
+with open(sys.argv[1], encoding='utf-8') as config_file:
+    config = yaml.safe_load(config_file)
+with open(config['unicore_testserver_fixtures'], encoding='utf-8') as fixtures_file:
+    value = json.load(fixtures_file)
+for key in sys.argv[2:]:
+    value = value[key]
+print(value)
+PY
+}
+
+demo_site_url=$(fixture sites DEMO-SITE url)
+ca_path=$(fixture ca_cert)
+demo_password=$(fixture users demouser password)
+
+# What the credential files refer to, kept out of the command lines.
+{ set +x; } 2>/dev/null
+cat >"${work}/test_vars.yml" <<EOF
+---
+demo_site_url: ${demo_site_url}
+partner_site_url: $(fixture sites PARTNER-SITE url)
+ca_path: ${ca_path}
+demo_password: ${demo_password}
+other_password: $(fixture users otheruser password)
+test_user: $(id -un)
+test_group: $(id -gn)
+EOF
+set -x
+
+all_hosts=wf01,wf02,wf03,wf04,wf05,wf06
+
+# provision STEP SCENARIO CREDENTIALS CACHE_DIR [ansible-playbook options...]
+# runs the role on the six hosts with files under SCENARIO, logins from
+# credentials/CREDENTIALS.yml and the lookup cache CACHE_DIR (empty: UNICORE_CACHE_DIR).
+provision() {
+    local step=$1 scenario=$2 credentials=$3 cache=$4
+    shift 4
+    mkdir -p "${work}/${scenario}"/wf0{1..6}
+    local started=${SECONDS}
+    ansible-playbook -i inventory.ini provision.yml --forks 10 \
+        -e @"${config}" -e @"${work}/test_vars.yml" -e step="${step}" -e scenario_dir="${work}/${scenario}" \
+        -e credentials="${credentials}" -e cache_dir="${cache}" "$@" | tee "${work}/${step}.log"
+    echo "${step}: $((SECONDS - started)) s" >>"${work}/timings"
+}
+
+# expect_changed STEP HOST=N...: the PLAY RECAP of STEP shows each HOST with `changed=N`.
+expect_changed() {
+    local step=$1 pair host expected actual
+    shift
+    for pair in "$@"; do
+        host=${pair%=*}
+        expected=${pair#*=}
+        actual=$(awk -v host="${host}" '
+            /^PLAY RECAP/ { recap = 1; next }
+            recap && $1 == host { for (i = 2; i <= NF; i++) if ($i ~ /^changed=/) { sub(/^changed=/, "", $i); print $i } }
+        ' "${work}/${step}.log")
+        if [[ ${actual} != "${expected}" ]]; then
+            echo "${step}: ${host} reported changed=${actual:-<not in the recap>}, expected changed=${expected}" >&2
+            exit 1
+        fi
+    done
+    echo "${step}: changed $(printf '%s ' "$@")" >>"${work}/changed_counts"
+}
+
+# --- A. Six hosts, one login: first run, second run, repairs, new properties --------
+# A1. Nothing installed yet: the token file and its site record on every host,
+#     the environment file on wf01-wf03, all from ONE token.
+provision A1-first-run A one_site "${work}/cache-A" \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
+expect_changed A1-first-run wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+
+# A2. Nothing to do: zero changes on every host, and not a single request, even
+#     with an empty lookup cache (the installed files alone decide).
+provision A2-second-run A one_site "${work}/cache-A2-empty" \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
+expect_changed A2-second-run wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+
+# A3. wf05's token file was opened up to 0644 and wf06's overwritten: the mode
+#     is put back without a new token, and wf06 gets the token the cache holds.
+chmod 0644 "${work}/A/wf05/unicore.token"
+printf 'not a token\n' >"${work}/A/wf06/unicore.token"
+provision A3-repair A one_site "${work}/cache-A" \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts=wf06 -e expect_requests=0
+expect_changed A3-repair wf01=0 wf02=0 wf03=0 wf04=0 wf05=1 wf06=1
+
+# A4. Unlimited tokens asked for: every host's limited token is replaced, again by one token.
+provision A4-unlimited A one_site "${work}/cache-A" -e workflow_token_limited=false -e expect_limited=false \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
+expect_changed A4-unlimited wf01=2 wf02=2 wf03=2 wf04=1 wf05=1 wf06=1
+
+# A5. And those are kept.
+provision A5-unlimited-again A one_site "${work}/cache-A" -e workflow_token_limited=false -e expect_limited=false \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
+expect_changed A5-unlimited-again wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+
+# --- B. A token near expiry is renewed, the others are kept ---------------------
+# B1. wf01-wf03 get tokens that live 60 s, wf04-wf06 tokens that live 3600 s (two tokens).
+provision B1-short-lived B one_site "${work}/cache-B" -e short_lived_hosts=wf01,wf02,wf03 \
+    -e '{"expect_tokens": {"DEMO-SITE": 2}}' -e expect_issued_hosts="${all_hosts}" -e expect_distinct_tokens=2
+expect_changed B1-short-lived wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+sleep 2
+# B2. With min_validity 59 s, only the 60-second tokens are near expiry: one new token for wf01-wf03.
+provision B2-near-expiry B one_site "${work}/cache-B" -e short_lived_hosts=wf01,wf02,wf03 -e workflow_token_min_validity=59 \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts=wf01,wf02,wf03 -e expect_distinct_tokens=2
+expect_changed B2-near-expiry wf01=2 wf02=2 wf03=2 wf04=0 wf05=0 wf06=0
+
+# --- C. Renewable tokens renew themselves, without the password -----------------
+provision C1-renewable C one_site "${work}/cache-C" -e workflow_token_renewable=true -e expect_renewable=true \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}" -e '{"expect_authentications": {"PASSWORD_FILE": 1}}'
+expect_changed C1-renewable wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+sleep 2
+# C2. No password, token or key anywhere (credentials/no_password.yml, empty
+#     environment, a fresh cache): min_validity 3599 s makes every token due,
+#     and the installed token gets its successor by ETD authentication alone.
+provision C2-renew-without-password C no_password "${work}/cache-C2-empty" \
+    -e workflow_token_renewable=true -e expect_renewable=true -e workflow_token_min_validity=3599 \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}" \
+    -e '{"expect_authentications": {"ETD": 1}}' -e expect_requests=1
+expect_changed C2-renew-without-password wf01=2 wf02=2 wf03=2 wf04=1 wf05=1 wf06=1
+sleep 2
+# C3. When the site refuses the renewal, the role falls back to the configured password.
+provision C3-renewal-refused C one_site "${work}/cache-C3-empty" --limit wf01,localhost \
+    -e workflow_token_renewable=true -e expect_renewable=true -e workflow_token_min_validity=3599 \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts=wf01 \
+    -e '{"faults": [{"path_prefix": "/DEMO-SITE/rest/core/token", "method": "GET", "count": 1, "action": "respond", "status": 403,
+         "body": "{\"errorMessage\": \"Token refused\", \"status\": 403}"}]}'
+expect_changed C3-renewal-refused wf01=2
+grep -q 'The installed token could not renew itself (unicore.auth.unicore_token: .*403' "${work}/C3-renewal-refused.log"
+
+# --- D. Credentials only in UNICORE_* environment variables, as AWX injects them ---
+UNICORE_URL=${demo_site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
+    UNICORE_CACHE_DIR=${work}/cache-D \
+    provision D1-env-first-run D env_only '' \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
+expect_changed D1-env-first-run wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+UNICORE_URL=${demo_site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
+    UNICORE_CACHE_DIR=${work}/cache-D \
+    provision D2-env-second-run D env_only '' \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
+expect_changed D2-env-second-run wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+# D3. The site URL only in the [unicore] section of ansible.cfg (where the lookup
+#     looks too): the role finds it and keeps the installed tokens.
+{
+    if [[ -n ${ANSIBLE_CONFIG:-} && -f ${ANSIBLE_CONFIG} ]]; then
+        cat "${ANSIBLE_CONFIG}"
+        echo
+    fi
+    echo '[unicore]'
+    echo "url = ${demo_site_url}"
+} >"${work}/url-in-ini.cfg"
+ANSIBLE_CONFIG=${work}/url-in-ini.cfg UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
+    UNICORE_CACHE_DIR=${work}/cache-D3-empty \
+    provision D3-url-from-ansible-cfg D env_only '' \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
+expect_changed D3-url-from-ansible-cfg wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+
+# --- E. Two logins at two sites: one token each -----------------------------------
+provision E1-two-sites E two_sites "${work}/cache-E" \
+    -e '{"expect_tokens": {"DEMO-SITE": 1, "PARTNER-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
+expect_changed E1-two-sites wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+
+# --- F. Check mode issues nothing and writes nothing, but reports the change ----
+provision F1-check-mode F one_site "${work}/cache-F" --check \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0 -e expect_files=false
+expect_changed F1-check-mode wf01=1 wf02=1 wf03=1 wf04=1 wf05=1 wf06=1
+
+# --- G. Unusable settings and a refused login: one clear message each ------------
+mkdir -p "${work}/G/localhost"
+ansible-playbook -i localhost, -c local -e ansible_python_interpreter="$(command -v python)" errors.yml \
+    -e @"${config}" -e scenario_dir="${work}/G"
+
+cat "${work}/changed_counts" "${work}/timings"
