@@ -301,7 +301,8 @@ _TLS_ADVICE = (
 
 
 def _describe_tls_error(cause):
-    lowered = cause.lower()
+    # OpenSSL names some reasons with underscores (TLSV1_ALERT_UNKNOWN_CA).
+    lowered = cause.lower().replace('_', ' ')
     for phrase, advice in _TLS_ADVICE:
         if phrase in lowered:
             return 'TLS error: %s. %s' % (cause.rstrip('.'), advice)

@@ -351,6 +351,12 @@ def _verify_error(message):
     return requests.exceptions.SSLError(error)
 
 
+def _tls_alert(reason):
+    error = ssl.SSLError(1, '[SSL: %s] alert' % reason)
+    error.reason = reason
+    return requests.exceptions.SSLError(error)
+
+
 @pytest.mark.parametrize('exc, expected', [
     (requests.exceptions.ConnectionError(socket.gaierror(-2, 'Name or service not known')), 'cannot resolve the host name'),
     (requests.exceptions.ConnectionError(http.client.RemoteDisconnected('Remote end closed connection without response')),
@@ -362,6 +368,7 @@ def _verify_error(message):
      "TLS error: certificate verify failed: Hostname mismatch, certificate is not valid for 'localhost'. "
      'The certificate is for another host name'),
     (_verify_error('certificate has expired'), "TLS error: certificate verify failed: certificate has expired. The site's certificate has expired"),
+    (_tls_alert('TLSV1_ALERT_UNKNOWN_CA'), 'TLS error: TLSV1_ALERT_UNKNOWN_CA. The site does not trust the CA of client_cert'),
 ])
 def test_a_failed_request_is_described_by_its_cause_and_what_to_do(exc, expected):
     assert describe_exception(exc, 2.5).startswith(expected)
