@@ -19,6 +19,8 @@ help:
 	@echo "make units        ansible-test units only"
 	@echo "make integration  ansible-test integration only (starts/stops the test server)"
 	@echo "make venv         create or refresh .venv from tests/requirements-test.txt"
+	@echo "make bench        benchmark against the test server (table; results.json in BENCH_OUT, default tests/output/bench/)"
+	@echo "make demo         run the collection's main job against the bundled UNICORE test server"
 	@echo "make clean        remove build/ (the collection copy and its test output)"
 	@echo "make distclean    clean, and remove .venv too"
 
@@ -36,6 +38,14 @@ integration:
 
 venv:
 	@env PYTHON=$(PYTHON) VENV=$(VENV) bash tests/scripts/venv.sh
+
+.PHONY: bench
+bench:
+	@env PYTHON=$(PYTHON) VENV=$(VENV) bash tests/bench/run.sh
+
+.PHONY: demo
+demo:
+	@env PYTHON=$(PYTHON) VENV=$(VENV) bash demo/run-demo.sh
 
 clean:
 	rm -rf $(BUILD) tests/output
