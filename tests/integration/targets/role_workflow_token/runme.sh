@@ -131,8 +131,10 @@ provision B1-short-lived B one_site "${work}/cache-B" -e short_lived_hosts=wf01,
     -e '{"expect_tokens": {"DEMO-SITE": 2}}' -e expect_issued_hosts="${all_hosts}" -e expect_distinct_tokens=2
 expect_changed B1-short-lived wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
 sleep 2
-# B2. With min_validity 59 s, only the 60-second tokens are near expiry: one new token for wf01-wf03.
-provision B2-near-expiry B one_site "${work}/cache-B" -e short_lived_hosts=wf01,wf02,wf03 -e workflow_token_min_validity=59 \
+# B2. With min_validity 61 s, only the 60-second tokens are near expiry: one new token for wf01-wf03,
+#     which lives 120 s so that it still fits min_validity while the other forks ask the cache.
+provision B2-near-expiry B one_site "${work}/cache-B" -e short_lived_hosts=wf01,wf02,wf03 \
+    -e short_lifetime=120 -e workflow_token_min_validity=61 \
     -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts=wf01,wf02,wf03 -e expect_distinct_tokens=2
 expect_changed B2-near-expiry wf01=2 wf02=2 wf03=2 wf04=0 wf05=0 wf06=0
 
@@ -142,17 +144,22 @@ provision C1-renewable C one_site "${work}/cache-C" -e workflow_token_renewable=
 expect_changed C1-renewable wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
 sleep 2
 # C2. No password, token or key anywhere (credentials/no_password.yml, empty
-#     environment, a fresh cache): min_validity 3599 s makes every token due,
+#     environment, a fresh cache): a 2-hour lifetime with min_validity 3700 s
+#     makes every installed 1-hour token due, while the new token fits for an
+#     hour (a min_validity just under the lifetime would expire the cached
+#     successor within a second, and a slow fork would rightly issue another),
 #     and the installed token gets its successor by ETD authentication alone.
 provision C2-renew-without-password C no_password "${work}/cache-C2-empty" \
-    -e workflow_token_renewable=true -e expect_renewable=true -e workflow_token_min_validity=3599 \
+    -e workflow_token_renewable=true -e expect_renewable=true \
+    -e workflow_token_lifetime=7200 -e workflow_token_min_validity=3700 \
     -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}" \
     -e '{"expect_authentications": {"ETD": 1}}' -e expect_requests=1
 expect_changed C2-renew-without-password wf01=2 wf02=2 wf03=2 wf04=1 wf05=1 wf06=1
 sleep 2
 # C3. When the site refuses the renewal, the role falls back to the configured password.
 provision C3-renewal-refused C one_site "${work}/cache-C3-empty" --limit wf01,localhost \
-    -e workflow_token_renewable=true -e expect_renewable=true -e workflow_token_min_validity=3599 \
+    -e workflow_token_renewable=true -e expect_renewable=true \
+    -e workflow_token_lifetime=7200 -e workflow_token_min_validity=7199 \
     -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts=wf01 \
     -e '{"faults": [{"path_prefix": "/DEMO-SITE/rest/core/token", "method": "GET", "count": 1, "action": "respond", "status": 403,
          "body": "{\"errorMessage\": \"Token refused\", \"status\": 403}"}]}'
