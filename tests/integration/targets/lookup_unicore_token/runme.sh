@@ -16,23 +16,8 @@ export ANSIBLE_ROLES_PATH=..
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/lookup_unicore_token.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
 
-# A value from the test server's fixtures, e.g. `fixture users demouser password`.
-fixture() {
-    python - "${config}" "$@" <<'PY'
-import json
-import sys
-
-import yaml
-
-with open(sys.argv[1], encoding='utf-8') as config_file:
-    config = yaml.safe_load(config_file)
-with open(config['unicore_testserver_fixtures'], encoding='utf-8') as fixtures_file:
-    value = json.load(fixtures_file)
-for key in sys.argv[2:]:
-    value = value[key]
-print(value)
-PY
-}
+# shellcheck source=../setup_unicore_testserver/files/fixture.sh
+. ../setup_unicore_testserver/files/fixture.sh
 
 site_url=$(fixture sites DEMO-SITE url)
 ca_path=$(fixture ca_cert)

@@ -18,23 +18,8 @@ while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' |
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/role_access_check.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
 
-# A value from the test server's fixtures, e.g. `fixture users demouser password`.
-fixture() {
-    python - "${config}" "$@" <<'PY'
-import json
-import sys
-
-import yaml
-
-with open(sys.argv[1], encoding='utf-8') as config_file:
-    config = yaml.safe_load(config_file)
-with open(config['unicore_testserver_fixtures'], encoding='utf-8') as fixtures_file:
-    value = json.load(fixtures_file)
-for key in sys.argv[2:]:
-    value = value[key]
-print(value)
-PY
-}
+# shellcheck source=../setup_unicore_testserver/files/fixture.sh
+. ../setup_unicore_testserver/files/fixture.sh
 
 playbook() {
     ansible-playbook -i inventory.ini -e @"${config}" "$@"
