@@ -108,32 +108,13 @@ printf 'vault password of this test run %s\n' "${RANDOM}${RANDOM}" >"${vault_pas
 # A vault-encrypted copy of a key registered for demouser; --output leaves no clear copy.
 ansible-vault encrypt --vault-password-file "${vault_password_file}" --output "${work}/key.vault" "${vault_key_source}"
 
-# Files written since ${scan_since}, under work_dir, the system temp dir and
-# ~/.ansible/tmp, that hold the key in clear. A line from the middle of the key
-# is searched for, because the PEM header appears in every key file. The line
-# is never traced (set +x): the trace would itself be a file holding it.
-decrypted_key_copies() {
-    { set +x; } 2>/dev/null
-    local key_line
-    key_line=$(sed -n '5p' "${vault_key_source}")
-    if [[ ${#key_line} -lt 40 ]] || grep -qF -e "${key_line}" "${work}/key.vault"; then
-        echo "cannot scan for copies of ${vault_key_source}: no distinctive line" >&2
-        exit 1
-    fi
-    local roots=("${work}" "${system_tmp}")
-    [[ -d ${HOME}/.ansible/tmp ]] && roots+=("${HOME}/.ansible/tmp")
-    find "${roots[@]}" -xdev -type f -newer "${scan_since}" -readable -print0 2>/dev/null |
-        xargs -0 -r grep -lF -e "${key_line}" 2>/dev/null | sort -u || true
-    set -x
-}
-system_tmp=${TMPDIR:-/tmp}
 mkdir -p "${work}/tmp/local" "${work}/tmp/remote"
 scan_since=${work}/tmp/scan-since
 touch "${scan_since}"
 sleep 1  # so that the files written next are newer even where mtimes are in whole seconds
 # The scan finds a clear copy when there is one ...
 cp "${vault_key_source}" "${work}/tmp/probe-clear-key"
-[[ $(decrypted_key_copies) == "${work}/tmp/probe-clear-key" ]]
+[[ $(decrypted_key_copies "${vault_key_source}" "${work}/key.vault" "${scan_since}") == "${work}/tmp/probe-clear-key" ]]
 rm "${work}/tmp/probe-clear-key"
 
 TMPDIR=${work}/tmp ANSIBLE_LOCAL_TEMP=${work}/tmp/local ANSIBLE_REMOTE_TEMP=${work}/tmp/remote \
@@ -141,7 +122,7 @@ TMPDIR=${work}/tmp ANSIBLE_LOCAL_TEMP=${work}/tmp/local ANSIBLE_REMOTE_TEMP=${wo
     -e @"${work}/vault_password_vars.yml" -e vault_key_path="${work}/key.vault"
 
 # ... and after the vault run there is none.
-leftovers=$(decrypted_key_copies)
+leftovers=$(decrypted_key_copies "${vault_key_source}" "${work}/key.vault" "${scan_since}")
 if [[ -n ${leftovers} ]]; then
     echo "decrypted key left on disk: ${leftovers}" >&2
     exit 1

@@ -266,23 +266,6 @@ run vault-issue "${local_inventory[@]}" "${vault[@]}" issue_token.yml "${site[@]
     -e @"${work}/vault_password.yml" -e token_dest="${work}/tokens/vault/token" -e expect_issued=true
 
 # 4d. unicore_identity naming a vault-encrypted key file: decrypted in memory, no clear copy left on disk.
-# Files written since ${scan_since}, under work_dir, the system temp dir and ~/.ansible/tmp, that hold
-# the key in clear: a line from the middle of the key is searched for (never traced).
-decrypted_key_copies() {
-    { set +x; } 2>/dev/null
-    local key_line
-    key_line=$(sed -n '5p' "${rsa_key}")
-    if [[ ${#key_line} -lt 40 ]] || grep -qF -e "${key_line}" "${work}/key.vault"; then
-        echo "cannot scan for copies of ${rsa_key}: no distinctive line" >&2
-        exit 1
-    fi
-    local roots=("${work}" "${system_tmp}")
-    [[ -d ${HOME}/.ansible/tmp ]] && roots+=("${HOME}/.ansible/tmp")
-    find "${roots[@]}" -xdev -type f -newer "${scan_since}" -readable -print0 2>/dev/null |
-        xargs -0 -r grep -lF -e "${key_line}" 2>/dev/null | sort -u || true
-    set -x
-}
-system_tmp=${TMPDIR:-/tmp}
 rm -rf "${work:?}/home"  # holds a clear copy of the key from 1f
 mkdir -p "${work}/tmp/local" "${work}/tmp/remote"
 scan_since=${work}/tmp/scan-since
@@ -290,7 +273,7 @@ touch "${scan_since}"
 sleep 1  # so that the files written next are newer even where mtimes are in whole seconds
 # The scan finds a clear copy when there is one ...
 cp "${rsa_key}" "${work}/tmp/probe-clear-key"
-[[ $(decrypted_key_copies) == "${work}/tmp/probe-clear-key" ]]
+[[ $(decrypted_key_copies "${rsa_key}" "${work}/key.vault" "${scan_since}") == "${work}/tmp/probe-clear-key" ]]
 rm "${work}/tmp/probe-clear-key"
 
 TMPDIR=${work}/tmp ANSIBLE_LOCAL_TEMP=${work}/tmp/local ANSIBLE_REMOTE_TEMP=${work}/tmp/remote \
@@ -302,7 +285,7 @@ TMPDIR=${work}/tmp ANSIBLE_LOCAL_TEMP=${work}/tmp/local ANSIBLE_REMOTE_TEMP=${wo
     -e token_dest="${work}/tokens/vault-key-file/token" -e expect_issued=true
 
 # ... and after the vault runs there is none.
-leftovers=$(decrypted_key_copies)
+leftovers=$(decrypted_key_copies "${rsa_key}" "${work}/key.vault" "${scan_since}")
 if [[ -n ${leftovers} ]]; then
     echo "decrypted key left on disk: ${leftovers}" >&2
     exit 1

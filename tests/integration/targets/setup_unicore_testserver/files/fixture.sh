@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shell helpers for runme.sh targets that use the test server; source this file
-# after setting `config` to the path of integration_config.yml.
+# after setting `config` to the path of integration_config.yml (and `work` to the
+# target's scratch directory, for decrypted_key_copies).
 
 # A value from the test server's fixtures, e.g. `fixture users demouser password`.
 fixture() {
@@ -18,4 +19,25 @@ for key in sys.argv[2:]:
     value = value[key]
 print(value)
 PY
+}
+
+# decrypted_key_copies KEY VAULT_COPY SINCE: files written since the file SINCE,
+# under ${work}, the system temp dir and ~/.ansible/tmp, that hold the private
+# key KEY in clear. A line from the middle of the key is searched for, because
+# the PEM header appears in every key file; it must not appear in VAULT_COPY
+# (the vault-encrypted copy). The line is never traced (set +x): the trace would
+# itself be a file holding it.
+decrypted_key_copies() {
+    { set +x; } 2>/dev/null
+    local key=$1 vault_copy=$2 since=$3 key_line
+    key_line=$(sed -n '5p' "${key}")
+    if [[ ${#key_line} -lt 40 ]] || grep -qF -e "${key_line}" "${vault_copy}"; then
+        echo "cannot scan for copies of ${key}: no distinctive line" >&2
+        exit 1
+    fi
+    local roots=("${work:?}" "${TMPDIR:-/tmp}")
+    [[ -d ${HOME}/.ansible/tmp ]] && roots+=("${HOME}/.ansible/tmp")
+    find "${roots[@]}" -xdev -type f -newer "${since}" -readable -print0 2>/dev/null |
+        xargs -0 -r grep -lF -e "${key_line}" 2>/dev/null | sort -u || true
+    set -x
 }
