@@ -15,8 +15,16 @@ options:
     description:
       - Base URL of the UNICORE site's REST API, for example C(https://host:8080/DEMO-SITE/rest/core).
       - Use C(https://); credentials must never travel in clear text.
+        An C(http://) URL works but gives a warning, unless O(allow_http) is set.
     type: str
     required: true
+  allow_http:
+    description:
+      - Accept an C(http://) O(url) without a warning.
+      - Over plain HTTP, passwords and tokens cross the network unencrypted and anyone on the way can replay them;
+        set this only for a site reached through a trusted channel, such as a gateway on the same host.
+    type: bool
+    default: false
   validate_certs:
     description:
       - Whether to verify the site's TLS certificate.
@@ -79,6 +87,14 @@ options:
         key: url
     vars:
       - name: unicore_url
+  allow_http:
+    env:
+      - name: UNICORE_ALLOW_HTTP
+    ini:
+      - section: unicore
+        key: allow_http
+    vars:
+      - name: unicore_allow_http
   validate_certs:
     env:
       - name: UNICORE_VALIDATE_CERTS

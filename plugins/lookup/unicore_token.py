@@ -92,8 +92,10 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._urls import plain_http_warning
 from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for
 
@@ -104,6 +106,10 @@ class LookupModule(LookupBase):
         if terms:
             raise AnsibleLookupError('unicore.auth.unicore_token takes no positional terms; give url= and the credential options')
         try:
-            return [token_for(lookup_options(self, variables, kwargs))]
+            options = lookup_options(self, variables, kwargs)
+            insecure = plain_http_warning(options)
+            if insecure:
+                Display().warning('unicore.auth.unicore_token: %s' % insecure)
+            return [token_for(options)]
         except UnicoreError as error:
             raise AnsibleLookupError('unicore.auth.unicore_token: %s' % error.message)

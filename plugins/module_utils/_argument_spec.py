@@ -15,6 +15,7 @@ AUTH_METHODS = ('auto', 'password', 'bearer', 'basic_token', 'ssh_key', 'trusted
 
 CONNECTION_ARGUMENT_SPEC = dict(
     url=dict(type='str', required=True),
+    allow_http=dict(type='bool', default=False),
     validate_certs=dict(type='bool', default=True),
     ca_path=dict(type='path'),
     client_cert=dict(type='path'),

@@ -45,6 +45,8 @@ class SignedJwtCredential(Credential):
         self._jwt_expires = 0
         self.signing_key = None
         self.algorithm = None
+        # Where the key came from, for messages: "identity: /path/key", "identity_content", ...
+        self.key_source = None
 
     def validate(self):
         if not isinstance(self.lifetime, int) or self.lifetime <= 0:
@@ -74,14 +76,14 @@ class SignedJwtCredential(Credential):
 
 
 def _key_from_identity(options):
-    """The private key from ``identity`` or ``identity_content``, or None when neither is given."""
+    """``(key, source)`` from ``identity`` or ``identity_content``, or ``(None, None)`` when neither is given."""
     path = options.get_given('identity')
     content = options.get_given('identity_content')
     if path is not None and content is not None:
         raise UnicoreError('identity and identity_content are mutually exclusive; give the key once')
     passphrase = options.get_given('identity_passphrase')
     if content is not None:
-        return load_private_key('identity_content', str(content), passphrase)
+        return load_private_key('identity_content', str(content), passphrase), 'identity_content'
     if path is not None:
         path = resolve_identity_path(path)
         check_readable_file('identity', path)
@@ -89,8 +91,9 @@ def _key_from_identity(options):
             data = options.read_file(path)
         except OSError as exc:
             raise UnicoreError('identity: cannot read key file %s: %s' % (path, (exc.strerror or str(exc)).lower()))
-        return load_private_key('identity (%s)' % path, data, passphrase)
-    return None
+        source = 'identity: %s' % path
+        return load_private_key(source, data, passphrase), source
+    return None, None
 
 
 class SshKeyCredential(SignedJwtCredential):
@@ -101,10 +104,11 @@ class SshKeyCredential(SignedJwtCredential):
 
     method = 'ssh_key'
 
-    def __init__(self, username, signing_key, lifetime, clock=time.time):
+    def __init__(self, username, signing_key, lifetime, clock=time.time, key_source='identity'):
         super().__init__(lifetime, clock)
         self.username = username
         self.signing_key = signing_key
+        self.key_source = key_source
 
     @classmethod
     def from_options(cls, options):
@@ -112,14 +116,14 @@ class SshKeyCredential(SignedJwtCredential):
             raise UnicoreError('auth_method=ssh_key needs identity (a key file) or identity_content (the key itself)')
         require_cryptography('auth_method=ssh_key')
         username = options.get_given('username')
-        return cls(None if username is None else str(username), _key_from_identity(options),
-                   options.get_option_default('jwt_lifetime', 300))
+        key, source = _key_from_identity(options)
+        return cls(None if username is None else str(username), key, options.get_option_default('jwt_lifetime', 300), key_source=source)
 
     def validate(self):
         super().validate()
         if not self.username:
             raise UnicoreError('auth_method=ssh_key needs username (the UNICORE user whose public key is registered)')
-        self.algorithm = signing_algorithm('identity', self.signing_key)
+        self.algorithm = signing_algorithm(self.key_source, self.signing_key)
 
     def claims(self, issued_at):
         return {
@@ -140,12 +144,13 @@ class TrustedServiceCredential(SignedJwtCredential):
 
     method = 'trusted_service'
 
-    def __init__(self, subject, issuer, signing_key, algorithm, lifetime, clock=time.time):
+    def __init__(self, subject, issuer, signing_key, algorithm, lifetime, clock=time.time, key_source='the service key'):
         super().__init__(lifetime, clock)
         self.subject = subject
         self.issuer = issuer
         self.signing_key = signing_key
         self.algorithm = algorithm
+        self.key_source = key_source
 
     @classmethod
     def from_options(cls, options):
@@ -159,34 +164,34 @@ class TrustedServiceCredential(SignedJwtCredential):
                 raise UnicoreError('auth_method=trusted_service signs with one key: give hmac_secret or identity/identity_content, not both')
             return cls(subject, issuer, str(hmac_secret), 'HS256', lifetime)
         require_cryptography('auth_method=trusted_service')
-        key = _key_from_identity(options)
+        key, source = _key_from_identity(options)
         if key is None:
             client_key = options.get_given('client_key')
             if client_key is None:
                 raise UnicoreError('auth_method=trusted_service needs the service key: client_key (with client_cert), '
                                    'identity, identity_content, or hmac_secret')
             check_readable_file('client_key', client_key)
-            key = load_private_key('client_key (%s)' % client_key, read_key_file('client_key', client_key),
-                                   options.get_given('identity_passphrase'))
+            source = 'client_key: %s' % client_key
+            key = load_private_key(source, read_key_file('client_key', client_key), options.get_given('identity_passphrase'))
             client_cert = options.get_given('client_cert')
             if issuer is None and client_cert is not None:
                 check_readable_file('client_cert', client_cert)
                 issuer = certificate_subject_dn('client_cert', client_cert)
-        return cls(subject, issuer, key, None, lifetime)
+        return cls(subject, issuer, key, None, lifetime, key_source=source)
 
     def validate(self):
         super().validate()
         if not self.subject:
             raise UnicoreError('auth_method=trusted_service needs subject (the DN of the user the service acts for)')
         if not self.issuer:
-            raise UnicoreError('auth_method=trusted_service needs issuer (the DN of the service); '
-                               'only when signing with client_key can it come from client_cert')
+            raise UnicoreError('auth_method=trusted_service needs issuer: the DN of the service that signs for the user, '
+                               'as the site knows it. It defaults to the subject of client_cert only when the service signs with client_key')
         if self.algorithm == 'HS256':
             if len(self.signing_key) < MIN_HMAC_SECRET_LENGTH:
                 raise UnicoreError('hmac_secret must have at least %d characters (UNICORE refuses shorter HMAC secrets)'
                                    % MIN_HMAC_SECRET_LENGTH)
         else:
-            self.algorithm = signing_algorithm('the service key', self.signing_key)
+            self.algorithm = signing_algorithm(self.key_source, self.signing_key)
 
     def claims(self, issued_at):
         # UNICORE treats a delegation JWT like an issued token: without

@@ -10,6 +10,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
+from ansible_collections.unicore.auth.plugins.module_utils._urls import plain_http_warning
 
 
 def unicore_module(extra_options, **module_kwargs):
@@ -19,8 +20,12 @@ def unicore_module(extra_options, **module_kwargs):
 
 def run_unicore_module(module, work):
     """Call ``work(options)`` and exit with its result, or fail with the error's message and no traceback."""
+    options = OptionAdapter.from_ansible_module(module)
+    insecure = plain_http_warning(options)
+    if insecure:
+        module.warn(insecure)
     try:
-        result = work(OptionAdapter.from_ansible_module(module))
+        result = work(options)
     except UnicoreError as error:
         fail_with(module, error)
     for warning in result.pop('warnings', []):

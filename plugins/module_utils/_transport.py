@@ -195,7 +195,7 @@ class Transport:
         server_message = _server_error_message(response)
         if server_message:
             message += ': %s' % server_message
-        hint = self._hint(url, response)
+        hint = self._hint(url, response, server_message)
         if hint:
             # The server's own message may already end a sentence.
             message += '%s %s' % ('' if message.endswith(('.', '!', '?')) else '.', hint)
@@ -203,13 +203,13 @@ class Transport:
             message += ' (gave up after %d retries)' % attempt
         return message
 
-    def _hint(self, url, response):
+    def _hint(self, url, response, server_message):
         status = response.status_code
         if 300 <= status < 400:
             return ('The site redirects to %s; redirects are not followed so that credentials never go to another address. '
                     'Set url to the final address' % display_url(response.headers.get('Location', 'an unnamed location')))
         if status in (401, 403):
-            return self._forbidden_hint(url)
+            return self._forbidden_hint(url, server_message)
         if status == 404:
             return 'No such resource: check url (a site base ends in /rest/core)'
         if status == SESSION_REJECTED:
@@ -220,10 +220,13 @@ class Transport:
                 return 'The site asked to retry after %d seconds, longer than the %d seconds this client waits' % (delay, MAX_RETRY_AFTER)
         return None
 
-    def _forbidden_hint(self, url):
+    def _forbidden_hint(self, url, server_message):
         method = self.credential.method
         if method == 'anonymous':
             return 'The site does not allow this anonymously: give credentials'
+        named = _named_cause(server_message)
+        if named:
+            return named
         causes = ['the site refused the credentials (auth_method=%s)' % method]
         if self._preferences:
             causes.append('a requested preference (%s) is not available to this user' % self._preferences)
@@ -233,6 +236,22 @@ class Transport:
             # UNICORE accepts a login that maps to nobody, then refuses it a token.
             causes.append('the login maps to no user at this site (unicore.auth.unicore_access_info shows what it maps to)')
         return 'Most likely ' + ', or '.join(causes)
+
+
+# Advice for a refusal whose cause the site's own message names, by a phrase of that message.
+_NAMED_CAUSES = (
+    ('non-renewable', 'Only a renewable token can get a new one: log in with the original credential, '
+                      'or issue the token with renewable: true'),
+    ('anonymous', 'The login maps to no user at this site (unicore.auth.unicore_access_info shows what it maps to)'),
+)
+
+
+def _named_cause(server_message):
+    lowered = (server_message or '').lower()
+    for phrase, advice in _NAMED_CAUSES:
+        if phrase in lowered:
+            return advice
+    return None
 
 
 def _server_error_message(response):

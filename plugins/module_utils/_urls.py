@@ -44,3 +44,12 @@ def checked_site_url(url):
     if parts.query or parts.fragment:
         raise UnicoreError('url: %s must not have a query or fragment' % display_url(url))
     return url.rstrip('/')
+
+
+def plain_http_warning(options):
+    """The warning for an ``http://`` url that ``allow_http`` does not allow, or None."""
+    url = options.get_given('url')
+    if url is None or not str(url).strip().lower().startswith('http://') or options.get_option_default('allow_http', False):
+        return None
+    return ('url: %s is not HTTPS: credentials and tokens would cross the network unencrypted. '
+            'Use https://, or set allow_http: true if the site is reached through a trusted channel' % display_url(str(url).strip()))

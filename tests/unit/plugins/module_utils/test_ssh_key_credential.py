@@ -100,10 +100,16 @@ def test_wrong_passphrase_says_wrong_identity_passphrase(refusal, key_file, fmt)
     ('ec-p384', 'pkcs8', 'secp384r1'),
     ('ed448', 'pkcs8', 'Ed448'),
 ])
-def test_unsupported_key_type_is_refused_naming_type_or_curve(refusal, key_file, kind, fmt, named):
-    message = refusal(username='demouser', identity=key_file(kind, fmt))
+def test_unsupported_key_type_is_refused_naming_the_file_and_the_type_or_curve(refusal, key_file, kind, fmt, named):
+    path = key_file(kind, fmt)
+    message = refusal(username='demouser', identity=path)
+    assert message.startswith('identity: %s: ' % path)
     assert named in message
-    assert 'identity' in message
+
+
+def test_unsupported_key_type_in_identity_content_names_the_option(refusal, key_text):
+    message = refusal(username='demouser', identity_content=key_text('ec-p384', 'pkcs8'))
+    assert message.startswith('identity_content: EC keys must use curve P-256')
 
 
 @pytest.mark.parametrize('content', [
@@ -119,7 +125,7 @@ def test_empty_or_garbage_identity_content_is_refused_naming_the_option(refusal,
 def test_empty_key_file_is_refused(refusal, tmp_path):
     empty = tmp_path / 'empty.key'
     empty.write_text('')
-    assert 'the key is empty' in refusal(username='demouser', identity=str(empty))
+    assert refusal(username='demouser', identity=str(empty)) == 'identity: %s: the key is empty' % empty
 
 
 @pytest.mark.parametrize('fmt', ['openssh', 'pkcs8'])

@@ -298,7 +298,24 @@ def test_forbidden_token_request_with_a_bearer_token_hints_at_a_non_renewable_to
     transport = scripted_transport(BearerCredential('abc.def.ghi'), [reply(403, json_body={'errorMessage': server_says, 'status': 403})])[0]
     message = str(failure(transport, SITE + '/token', accept='text/plain'))
     assert server_says in message
-    assert 'not renewable' in message
+    assert message.endswith('Only a renewable token can get a new one: log in with the original credential, '
+                            'or issue the token with renewable: true')
+    assert 'Most likely' not in message
+
+
+def test_forbidden_token_request_for_an_unmapped_login_names_only_that_cause(scripted_transport, reply):
+    server_says = 'Access denied: anonymous users cannot obtain tokens.'
+    transport = scripted_transport(password_login(), [reply(403, json_body={'errorMessage': server_says, 'status': 403})])[0]
+    message = str(failure(transport, SITE + '/token', accept='text/plain'))
+    assert message.endswith('%s The login maps to no user at this site (unicore.auth.unicore_access_info shows what it maps to)' % server_says)
+    assert 'refused the credentials' not in message
+
+
+def test_forbidden_without_a_named_cause_lists_the_likely_causes(scripted_transport, reply):
+    transport = scripted_transport(password_login(), [reply(403)])[0]
+    message = str(failure(transport, SITE + '/token', accept='text/plain'))
+    assert 'Most likely the site refused the credentials (auth_method=password)' in message
+    assert 'maps to no user' in message
 
 
 def test_redirect_is_not_followed_and_the_message_names_the_location(scripted_transport, reply):

@@ -61,7 +61,8 @@ def test_hmac_secret_and_identity_together_are_refused(refusal, key_file):
 def test_issuer_is_required_when_signing_with_identity_or_hmac_secret(refusal, key_file, key_option):
     key = key_file('rsa') if key_option == 'identity' else HMAC_SECRET
     message = refusal(auth_method='trusted_service', subject=USER_DN, **{key_option: key})
-    assert 'auth_method=trusted_service needs issuer' in message
+    assert message.startswith('auth_method=trusted_service needs issuer: the DN of the service that signs for the user')
+    assert 'defaults to the subject of client_cert only when the service signs with client_key' in message
 
 
 def test_subject_is_required(refusal):
@@ -89,5 +90,7 @@ def test_explicit_issuer_wins_over_client_cert_subject(credential, self_signed_c
 
 
 def test_unsupported_service_key_is_refused_naming_the_type(refusal, key_file):
-    message = refusal(auth_method='trusted_service', subject=USER_DN, issuer=SERVICE_DN, identity=key_file('ed448', 'pkcs8'))
+    path = key_file('ed448', 'pkcs8')
+    message = refusal(auth_method='trusted_service', subject=USER_DN, issuer=SERVICE_DN, identity=path)
+    assert message.startswith('identity: %s: ' % path)
     assert 'Ed448' in message
