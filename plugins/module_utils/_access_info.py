@@ -58,24 +58,51 @@ def _mapping(value):
 
 
 def fetch_access_info(client, require_authenticated=True):
-    """``(access_info, server)`` for the client's login, with errors that tell the user what to change.
-
-    A preference the user may not select gets a bare 403 from UNICORE; a second
-    call without preferences shows what the user can select instead.
-    """
+    """``(access_info, server)`` for the client's login, with errors that tell the user what to change."""
     try:
         access = client.access_info()
     except UnicoreError as error:
-        preferences = client.transport.preferences
-        if error.status != 403 or not preferences:
-            raise
-        client.transport.preferences = None
-        try:
-            available = normalised_access_info(client.access_info()['client'])
-        except UnicoreError:
-            raise error
-        raise preference_refused_error(client.url, preferences, available)
+        raise refused_preferences_error(client, error) or error
     info = normalised_access_info(access['client'])
     if require_authenticated and is_unmapped(info, client.transport.credential):
         raise unmapped_error(client.url, info)
     return info, access['server']
+
+
+def refused_preferences_error(client, error):
+    """For a 403 caused by a preference the user may not select: an error that lists the choices; else None.
+
+    UNICORE answers such a preference with a bare 403 that names nothing; a
+    second call without preferences shows what the user can select instead.
+    """
+    preferences = client.transport.preferences
+    if error.status != 403 or not preferences:
+        return None
+    client.transport.preferences = None
+    try:
+        available = normalised_access_info(client.access_info()['client'])
+    except UnicoreError:
+        return None
+    if not _unavailable_preferences(preferences, available):
+        return None  # every value may be selected: the refusal has another cause
+    return preference_refused_error(client.url, preferences, available)
+
+
+# Header keys (and aliases) and the access_info list each value must be in.
+_CHOICES_BY_HEADER_KEY = {
+    'uid': 'available_uids', 'xlogin': 'available_uids',
+    'group': 'available_groups', 'pgid': 'available_groups',
+    'supgids': 'available_groups', 'supplementarygroups': 'available_groups',
+    'role': 'available_roles',
+}
+
+
+def _unavailable_preferences(header, available):
+    """The ``key:value`` items of ``header`` that the user may not select."""
+    unavailable = []
+    for item in header.split(','):
+        key, dummy, value = item.partition(':')
+        choices = available.get(_CHOICES_BY_HEADER_KEY.get(key.strip().lower()), [])
+        if any(part not in choices for part in value.strip().split('+')):
+            unavailable.append(item)
+    return unavailable

@@ -9,6 +9,7 @@ that both keep and reuse tokens by the same rules.
 
 from __future__ import annotations
 
+from ansible_collections.unicore.auth.plugins.module_utils._access_info import refused_preferences_error
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 
 DEFAULT_LIFETIME = 3600
@@ -79,4 +80,7 @@ class TokenRequest:
         return None
 
     def issue(self, client):
-        return client.issue_auth_token(lifetime=self.lifetime, renewable=self.renewable, limited=self.limited)
+        try:
+            return client.issue_auth_token(lifetime=self.lifetime, renewable=self.renewable, limited=self.limited)
+        except UnicoreError as error:
+            raise refused_preferences_error(client, error) or error

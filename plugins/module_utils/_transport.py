@@ -316,6 +316,12 @@ _TLS_ADVICE = (
     ('certificate has expired', "The site's certificate has expired: tell the site's administrators"),
     ('unknown ca', 'The site does not trust the CA of client_cert'),
     ('certificate required', 'The site wants a TLS client certificate: give client_cert'),
+    # How a refused client certificate often shows with TLS 1.3: the site drops the connection.
+    ('unexpected eof', 'The site closed the connection during the TLS handshake; a site that wants a TLS client '
+                       'certificate does that when none or an untrusted one is given (client_cert)'),
+    ('eof occurred in violation of protocol', 'The site closed the connection during the TLS handshake; a site that wants a TLS client '
+                                              'certificate does that when none or an untrusted one is given (client_cert)'),
+    ('wrong version number', 'The port does not speak TLS: check the scheme and port of url'),
 )
 
 
@@ -336,7 +342,7 @@ def _root_cause(exc):
         if isinstance(current, ssl.SSLCertVerificationError):
             return 'certificate verify failed: %s' % (current.verify_message or current.reason)
         if isinstance(current, ssl.SSLError):
-            return current.reason or str(current)
+            return getattr(current, 'reason', None) or str(current)
         if isinstance(current, socket.gaierror):
             return 'cannot resolve the host name'
         if isinstance(current, http.client.RemoteDisconnected):

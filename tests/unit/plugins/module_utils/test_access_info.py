@@ -15,6 +15,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._access_info import f
 from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import AnonymousCredential, PasswordCredential
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 SITE_DN = 'CN=DEMO-SITE, O=UNICORE, C=EU'
@@ -157,3 +158,21 @@ def test_when_the_call_without_preferences_fails_too_the_first_403_is_reported(s
     assert str(error).startswith('GET %s failed: HTTP 403 Forbidden' % SITE)
     assert 'a requested preference (uid:root) is not available to this user' in str(error)
     assert len(adapter.requests) == 2
+
+
+def test_a_403_for_preferences_the_user_may_select_is_the_sites_answer_as_it_is(site):
+    client, adapter = site([403, MAPPED], preferences='uid:demo2,group:hpc,supgids:demo+hpc,role:admin')
+    error = failure(client)
+    assert str(error).startswith('GET %s failed: HTTP 403 Forbidden' % SITE)
+    assert 'refused the requested preferences' not in str(error)
+    assert len(adapter.requests) == 2
+
+
+def test_a_refused_preference_when_issuing_a_token_lists_what_the_user_may_choose(site):
+    client, adapter = site([403, MAPPED], preferences='group:wheel')
+    with pytest.raises(UnicoreError) as error:
+        TokenRequest().issue(client)
+    assert str(error.value) == ('%s refused the requested preferences (group:wheel). Available to this user: '
+                                'uids: demouser, demo2; groups: demo, hpc; roles: user, admin' % SITE)
+    assert [request.url.split('?')[0] for request in adapter.requests] == [SITE + '/token', SITE]
+    assert [request.headers.get(PREFERENCES) for request in adapter.requests] == ['group:wheel', None]

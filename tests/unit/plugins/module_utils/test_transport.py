@@ -386,6 +386,12 @@ def _tls_alert(reason):
      'The certificate is for another host name'),
     (_verify_error('certificate has expired'), "TLS error: certificate verify failed: certificate has expired. The site's certificate has expired"),
     (_tls_alert('TLSV1_ALERT_UNKNOWN_CA'), 'TLS error: TLSV1_ALERT_UNKNOWN_CA. The site does not trust the CA of client_cert'),
+    (_tls_alert('UNEXPECTED_EOF_WHILE_READING'),
+     'TLS error: UNEXPECTED_EOF_WHILE_READING. The site closed the connection during the TLS handshake; a site that wants a TLS client '
+     'certificate does that when none or an untrusted one is given (client_cert)'),
+    (requests.exceptions.SSLError(ssl.SSLEOFError(8, 'EOF occurred in violation of protocol (_ssl.c:2427)')),
+     'TLS error: EOF occurred in violation of protocol (_ssl.c:2427). The site closed the connection during the TLS handshake'),
+    (_tls_alert('WRONG_VERSION_NUMBER'), 'TLS error: WRONG_VERSION_NUMBER. The port does not speak TLS: check the scheme and port of url'),
 ])
 def test_a_failed_request_is_described_by_its_cause_and_what_to_do(exc, expected):
     assert describe_exception(exc, 2.5).startswith(expected)
