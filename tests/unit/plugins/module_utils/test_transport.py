@@ -98,6 +98,20 @@ def test_verify_is_passed_on_every_request_whatever_the_ca_bundle_environment(
     assert [kwargs['verify'] for kwargs in site.send_kwargs] == [expected] * 3
 
 
+@pytest.mark.parametrize('no_proxy, expected', [('', 'http://proxy.example:3128'), ('site.example', None)])
+def test_proxy_environment_applies_and_is_read_once_per_site(scripted_transport, ok, monkeypatch, no_proxy, expected):
+    monkeypatch.setenv('HTTPS_PROXY', 'http://proxy.example:3128')
+    monkeypatch.setenv('NO_PROXY', no_proxy)
+    reads = []
+    real_reader = requests.utils.get_environ_proxies
+    monkeypatch.setattr(requests.utils, 'get_environ_proxies', lambda *args, **kwargs: reads.append(args[0]) or real_reader(*args, **kwargs))
+    transport, site = scripted_transport(password_login(), [ok(), ok(), ok()])
+    for path in ('', '/token', ''):
+        transport.get(SITE + path)
+    assert [kwargs['proxies'].get('https') for kwargs in site.send_kwargs] == [expected] * 3
+    assert reads == [SITE]
+
+
 def test_client_certificate_and_timeout_are_passed_on_every_request(scripted_transport, ok, self_signed_cert):
     cert_path, key_path = self_signed_cert[:2]
     transport, site = scripted_transport(AnonymousCredential(), [ok(), ok()], client_cert=cert_path,
