@@ -90,6 +90,10 @@ _raw:
   elements: str
 """
 
+import json
+import os
+
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -98,6 +102,31 @@ from ansible_collections.unicore.auth.plugins.module_utils._errors import Unicor
 from ansible_collections.unicore.auth.plugins.module_utils._urls import plain_http_warning
 from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for
+
+# The option definitions of DOCUMENTATION with its doc fragments merged in, as
+# JSON; tests/scripts/lookup_option_definitions.py writes it from the
+# documentation and a unit test checks that the two agree.
+OPTION_DEFINITIONS = os.path.join(os.path.dirname(__file__), 'unicore_token.options.json')
+
+
+def _register_option_definitions():
+    """Give Ansible the option definitions before its plugin loader parses the documentation.
+
+    Ansible loads a lookup anew in a forked worker for every host and task, and
+    would parse DOCUMENTATION and its six doc fragments as YAML each time: about
+    40 % of what a cached token costs (docs/performance.md). The loader skips
+    that for a plugin whose definitions are registered already. Where this
+    internal of ansible-core is missing, the documentation is parsed as usual.
+    """
+    try:
+        with open(OPTION_DEFINITIONS, encoding='utf-8') as handle:
+            definitions = json.load(handle)
+        C.config.initialize_plugin_configuration_definitions('lookup', __name__, definitions)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+_register_option_definitions()
 
 
 class LookupModule(LookupBase):

@@ -9,7 +9,6 @@ that both keep and reuse tokens by the same rules.
 
 from __future__ import annotations
 
-from ansible_collections.unicore.auth.plugins.module_utils._access_info import refused_preferences_error
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 
 DEFAULT_LIFETIME = 3600
@@ -83,4 +82,6 @@ class TokenRequest:
         try:
             return client.issue_auth_token(lifetime=self.lifetime, renewable=self.renewable, limited=self.limited)
         except UnicoreError as error:
+            # Imported on failure only: the lookup's cache hits use this class too.
+            from ansible_collections.unicore.auth.plugins.module_utils._access_info import refused_preferences_error
             raise refused_preferences_error(client, error) or error

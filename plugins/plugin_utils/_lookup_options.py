@@ -23,7 +23,6 @@ import os
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 
 
@@ -39,6 +38,8 @@ def lookup_options(lookup, variables, direct):
             if raw is not None and str(raw).strip() == '':
                 overrides[name] = None
             elif name == 'identity' and raw is not None:
+                # Imported here: a lookup without identity does not compile the credential code.
+                from ansible_collections.unicore.auth.plugins.module_utils._credentials import resolve_identity_path
                 overrides[name] = resolve_identity_path(raw)
     return OptionAdapter(lambda name: overrides[name] if name in overrides else lookup.get_option(name),
                          overrides.__setitem__, lambda name: name in lookup.option_definitions,

@@ -15,17 +15,13 @@ from __future__ import annotations
 import os
 
 import pytest
-import yaml
 
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultLib, VaultSecret
-from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible.template import Templar, trust_as_template
-from ansible.utils.plugin_docs import add_fragments
 
-from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
@@ -35,26 +31,9 @@ LOOKUP_NAME = 'unicore.auth.unicore_token'
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 VAULT_PASSWORD = b'vault-password-for-tests'
 KEY_TEXT = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n'
-FRAGMENTS = {
-    'unicore.auth.connection': connection.ModuleDocFragment,
-    'unicore.auth.credentials': credentials.ModuleDocFragment,
-    'unicore.auth.token': token.ModuleDocFragment,
-}
-
-
-class FragmentLoader:
-    """Finds this collection's doc fragments by FQCN, as the real fragment loader does (and nothing else)."""
-
-    def get(self, name, *args, **kwargs):
-        fragment = FRAGMENTS.get(name)
-        return None if fragment is None else type('ModuleDocFragment', (fragment,), {'ansible_name': name})
-
-
-def register_lookup_options():
+def register_lookup_options(options):
     """Give Ansible's config manager the lookup's option definitions, as the plugin loader does when loading it."""
-    documentation = yaml.load(trust_as_template(unicore_token.DOCUMENTATION), Loader=AnsibleLoader)
-    add_fragments(documentation, unicore_token.__file__, fragment_loader=FragmentLoader())
-    C.config.initialize_plugin_configuration_definitions('lookup', LOOKUP_NAME, documentation['options'])
+    C.config.initialize_plugin_configuration_definitions('lookup', LOOKUP_NAME, options)
 
 
 @pytest.fixture
@@ -65,9 +44,9 @@ def loader():
 
 
 @pytest.fixture
-def make_lookup(loader):
+def make_lookup(loader, documented_lookup_options):
     """``make_lookup(variables)``: a LookupModule as Ansible hands it a task's variables."""
-    register_lookup_options()
+    register_lookup_options(documented_lookup_options)
 
     def build(variables):
         lookup = unicore_token.LookupModule(loader=loader, templar=Templar(loader=loader, variables=variables))
