@@ -204,7 +204,9 @@ class Transport:
 
     def _describe_status(self, url, response, attempt):
         status = response.status_code
-        message = 'GET %s failed: HTTP %d %s' % (display_url(url), status, response.reason or '')
+        message = 'GET %s failed: HTTP %d' % (display_url(url), status)
+        if response.reason:
+            message += ' ' + response.reason
         server_message = _server_error_message(response)
         if server_message:
             message += ': %s' % server_message

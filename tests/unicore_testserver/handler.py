@@ -92,10 +92,13 @@ class RequestHandler(BaseHTTPRequestHandler):
                 response = fault.response()
         if response is None and (fault is None or fault.action == "delay"):
             response = app.handle(request)
-        if response is not None:
-            self._send(response)
-            status = response.status
-        self._record(request, query_string, status, fault, started)
+        try:
+            if response is not None:
+                status = response.status
+                self._send(response)
+        finally:
+            # Recorded even when the client is gone before the answer (it gave up waiting).
+            self._record(request, query_string, status, fault, started)
 
     # BaseHTTPRequestHandler dispatches on do_<METHOD>; the application routes by method itself.
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
