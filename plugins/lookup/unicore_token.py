@@ -35,7 +35,7 @@ options:
   cache_dir:
     description:
       - Directory of the token cache on the controller. Created with mode C(0700).
-      - Refused when it belongs to another user or is writable by others.
+      - Refused when it belongs to another user, is writable by others, or is a symbolic link.
       - Entries are C(0600) files named by a keyed hash, holding only issued tokens, never a credential.
       - Defaults to C(unicore.auth/tokens) in C($XDG_CACHE_HOME), or in C(~/.cache) when that is not set.
     type: path

@@ -79,6 +79,10 @@ class TokenCache:
         return entry['token'] if request.mismatch(info, entry.get('issuer')) is None else None
 
     def _ensure_private_directory(self):
+        if os.path.islink(self.directory):
+            # Whoever can change the link chooses where tokens are kept.
+            raise UnicoreError('cache_dir: %s is a symbolic link; give the directory itself '
+                               '(the token cache is never reached through links)' % self.directory)
         if os.path.lexists(self.directory) and not os.path.isdir(self.directory):
             raise UnicoreError('cache_dir: %s is not a directory' % self.directory)
         try:

@@ -97,7 +97,8 @@ def test_a_symbolic_link_in_place_of_the_directory_is_refused(cache_dir, tmp_pat
     private.mkdir(mode=0o700)
     cache_dir.parent.mkdir()
     cache_dir.symlink_to(private)
-    assert refusal(cache_dir) == 'cache_dir: %s is not a directory' % cache_dir
+    assert refusal(cache_dir) == ('cache_dir: %s is a symbolic link; give the directory itself '
+                                  '(the token cache is never reached through links)' % cache_dir)
     assert os.listdir(private) == []
 
 
