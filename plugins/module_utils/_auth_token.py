@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, transport_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, check_connection_options, transport_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, auto_auth_method, credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
@@ -128,6 +128,9 @@ def keep_auth_token(options, check_mode=False):
     request = TokenRequest.from_options(options)
     request.validate()
     mode = parse_mode(options.get_option_default('mode', '0600'))
+    # Checked even when a kept token makes a request needless: a typo would
+    # otherwise show only months later, when the token is renewed.
+    check_connection_options(options)
     if token_file is not None:
         token_file.check_destination()
 

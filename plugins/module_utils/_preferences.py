@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 
 # The option's dict keys, in header order, and the header key each becomes.
@@ -28,13 +30,13 @@ def preferences_header(preferences):
     """
     if preferences is None:
         return None
-    if isinstance(preferences, dict):
+    if isinstance(preferences, Mapping):
         return _header_from_dict(preferences)
     if isinstance(preferences, str):
         return _checked_header_string(str(preferences))
     raise UnicoreError(
         'preferences must be a dict with keys %s, or a header string such as "uid:alice,group:hpc"; got %s'
-        % (', '.join(PREFERENCE_KEYS), type(preferences).__name__))
+        % (', '.join(PREFERENCE_KEYS), _kind(preferences)))
 
 
 def _header_from_dict(preferences):
@@ -48,7 +50,7 @@ def _header_from_dict(preferences):
         if value is None or value == '' or value == []:
             continue
         if key == 'supplementary_groups':
-            groups = value if isinstance(value, (list, tuple)) else [value]
+            groups = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
             for group in groups:
                 _check_value(key, group)
                 if '+' in str(group):
@@ -77,9 +79,17 @@ def _checked_header_string(header):
     return ','.join(item.strip() for item in header.split(','))
 
 
+def _kind(value):
+    """The kind of a value as a playbook author knows it (Ansible hands lazy list and dict types to plugins)."""
+    for kind, name in ((bool, 'boolean'), (Mapping, 'dict'), (Sequence, 'list')):
+        if isinstance(value, kind) and not isinstance(value, str):
+            return name
+    return type(value).__name__
+
+
 def _check_value(key, value):
-    if isinstance(value, (dict, list, tuple, bool)):
-        raise UnicoreError('preferences.%s must be a single value, not a %s' % (key, type(value).__name__))
+    if isinstance(value, (Mapping, Sequence, bool)) and not isinstance(value, str):
+        raise UnicoreError('preferences.%s must be a single value, not a %s' % (key, _kind(value)))
     text = str(value)
     if not text.strip():
         raise UnicoreError('preferences.%s must not be empty' % key)

@@ -57,6 +57,14 @@ class TokenFile:
             raise UnicoreError('dest: %s is a directory; give the path of a file' % self.path)
         if not os.access(directory, os.W_OK | os.X_OK):
             raise UnicoreError('dest: cannot write to directory %s (permission denied)' % directory)
+        # os.access says yes to root, and to file systems that refuse files
+        # anyway (/proc, read-only mounts): try, before a token is issued for nothing.
+        try:
+            descriptor, probe = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(self.path), suffix='.probe')
+            os.close(descriptor)
+            os.unlink(probe)
+        except OSError as exc:
+            raise UnicoreError('dest: cannot write to directory %s (%s)' % (directory, (exc.strerror or str(exc)).lower()))
 
     def exists(self):
         return os.path.lexists(self.path)
@@ -140,7 +148,7 @@ class TokenFile:
             return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise UnicoreError('%s: %s is a symbolic link; token files are never read through links' % (option, path))
+                raise UnicoreError('%s: %s is a symbolic link; remove it (token files are never read through links)' % (option, path))
             raise UnicoreError('%s: cannot read %s: %s' % (option, path, exc.strerror))
         try:
             with os.fdopen(descriptor, 'rb') as handle:

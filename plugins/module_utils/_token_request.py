@@ -36,21 +36,69 @@ def _whole_number(option, value):
         raise UnicoreError('%s must be a whole number of seconds, got %r' % (option, value))
 
 
+def _preferences_header(preferences):
+    if preferences is None:
+        return None
+    # Imported only when preferences are given: every module a lookup's cache
+    # hit imports is compiled again in every forked worker.
+    from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
+    return preferences_header(preferences)
+
+
+# Header keys and their aliases, by what they select.
+_PREFERENCE_ALIASES = {'xlogin': 'uid', 'pgid': 'group', 'supplementarygroups': 'supgids'}
+
+
+def _selections(header):
+    """``{'uid': 'alice', ...}`` from a preferences header value."""
+    selections = {}
+    for item in (header or '').split(','):
+        key, sep, value = item.partition(':')
+        if sep:
+            key = key.strip().lower()
+            selections[_PREFERENCE_ALIASES.get(key, key)] = value.strip()
+    return selections
+
+
+def _unmet_preferences(header, info):
+    """``(what the token has, what was asked for)`` when a kept token was issued for another selection, else None.
+
+    A token carries the selection in its ``preferences`` claim (newest servers)
+    or at least its ``uid``; what it does not carry cannot be compared.
+    """
+    wanted = _selections(header)
+    if not wanted:
+        return None
+    if info.get('preferences'):
+        held = _selections(info['preferences'])
+        differing = sorted(key for key in wanted if held.get(key) != wanted[key])
+        if differing:
+            return (','.join('%s:%s' % (key, held.get(key, '(default)')) for key in differing),
+                    ','.join('%s:%s' % (key, wanted[key]) for key in differing))
+        return None
+    if 'uid' in wanted and info.get('uid') is not None and info['uid'] != wanted['uid']:
+        return 'uid:%s' % info['uid'], 'uid:%s' % wanted['uid']
+    return None
+
+
 class TokenRequest:
     """The token properties asked for, and the rule a kept token must meet to be reused."""
 
-    def __init__(self, lifetime=DEFAULT_LIFETIME, renewable=False, limited=True, min_validity=None):
+    def __init__(self, lifetime=DEFAULT_LIFETIME, renewable=False, limited=True, min_validity=None, preferences=None):
         self.lifetime = _whole_number('lifetime', lifetime)
         self.renewable = bool(renewable)
         self.limited = bool(limited)
         self.min_validity = self.lifetime // 10 if min_validity is None else _whole_number('min_validity', min_validity)
+        # The X-UNICORE-User-Preferences header value the token is issued with, or None.
+        self.preferences = preferences
 
     @classmethod
     def from_options(cls, options):
         return cls(options.get_option_default('lifetime', DEFAULT_LIFETIME),
                    options.get_option_default('renewable', False),
                    options.get_option_default('limited', True),
-                   options.get_option_default('min_validity'))
+                   options.get_option_default('min_validity'),
+                   _preferences_header(options.get_option_default('preferences')))
 
     def validate(self):
         if self.lifetime <= 0:
@@ -74,6 +122,9 @@ class TokenRequest:
             return 'it is %slimited' % ('' if info['limited'] else 'not ')
         if site_dn is not None and not same_dn(info['iss'], site_dn):
             return 'it was issued by %s, not by this site' % info['iss']
+        unmet = _unmet_preferences(self.preferences, info)
+        if unmet:
+            return 'it was issued for %s, not %s' % unmet
         if info['expires_in'] is None or info['expires_in'] < self.min_validity:
             return 'it is valid for less than min_validity (%d s)' % self.min_validity
         return None

@@ -406,6 +406,14 @@ def _non_negative_int(option, value):
     return number
 
 
+def check_connection_settings(validate_certs=True, ca_path=None, client_cert=None, client_key=None, timeout=30, retries=3):
+    """Raise UnicoreError, naming the option, for a setting a Transport would refuse."""
+    _positive_number('timeout', timeout)
+    _non_negative_int('retries', retries)
+    _verify_setting(validate_certs, ca_path)
+    _cert_setting(client_cert, client_key)
+
+
 def _verify_setting(validate_certs, ca_path):
     if not validate_certs:
         return False

@@ -22,17 +22,26 @@ import contextlib
 import os
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 
 
 def lookup_options(lookup, variables, direct):
     """Set the lookup's options and return an OptionAdapter over them: templated, blanks unset, paths as given."""
+    unknown = sorted(set(direct) - set(lookup.option_definitions))
+    if unknown:
+        # Ansible would drop them silently: a misspelt lifetime= would give a token of the default lifetime.
+        raise UnicoreError('unknown option(s) %s; the options are listed by ansible-doc -t lookup unicore.auth.unicore_token'
+                           % ', '.join(unknown))
     option_variables = _templated_option_variables(lookup, variables or {})
     with _blank_environment_hidden(lookup):
         lookup.set_options(var_options=option_variables, direct=direct)
     overrides = {}
     for name, definition in lookup.option_definitions.items():
+        if definition.get('type') == 'bool':
+            _check_boolean(name, _raw_value(lookup, name, option_variables, direct))
         if definition.get('type') == 'path':
             raw = _raw_value(lookup, name, option_variables, direct)
             if raw is not None and str(raw).strip() == '':
@@ -82,6 +91,16 @@ def _source_names(lookup, source):
 
 def _is_blank(value):
     return isinstance(value, str) and value.strip() == ''
+
+
+def _check_boolean(name, raw):
+    """Refuse what Ansible's lenient conversion would take for false ("perhaps", "ture")."""
+    if raw is None or isinstance(raw, bool):
+        return
+    try:
+        boolean(raw, strict=True)
+    except TypeError:
+        raise UnicoreError('%s must be a boolean (true or false), got %r' % (name, str(raw)))
 
 
 def _raw_value(lookup, name, option_variables, direct):

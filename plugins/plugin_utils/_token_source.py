@@ -19,18 +19,9 @@ IDENTITY_OPTIONS = ('auth_method', 'username', 'password', 'token', 'identity', 
 
 def cache_identity(options, url, request):
     identity = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
-    identity.update(url=url, preferences=_preferences_header(options.get_option_default('preferences')),
+    identity.update(url=url, preferences=request.preferences,
                     lifetime=request.lifetime, renewable=request.renewable, limited=request.limited)
     return identity
-
-
-def _preferences_header(preferences):
-    if preferences is None:
-        return None
-    # Imported only when preferences are given: every module a cache hit
-    # imports is compiled again in every forked worker.
-    from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
-    return preferences_header(preferences)
 
 
 def _text(value):

@@ -131,6 +131,19 @@ def test_a_fitting_token_at_dest_is_returned_unchanged_without_any_request(site,
     assert dest.read_text() == kept + '\n'
 
 
+@pytest.mark.parametrize('setting, named', [
+    ({'timeout': 0}, 'timeout must be greater than 0'),
+    ({'retries': -1}, 'retries must not be negative'),
+    ({'preferences': {'group': 'hpc,users'}}, 'preferences.group: value "hpc,users" contains ","'),
+    ({'client_key': '/nonexistent/key.pem'}, 'client_key is set but client_cert is not'),
+])
+def test_unusable_connection_options_are_refused_even_when_the_kept_token_fits(site, module_options, dest, setting, named):
+    # Without the check, the typo would show only months later, at renewal.
+    keep(unicore_token(), dest)
+    assert failure(module_options(dest=str(dest), **dict(LOGIN, **setting))).startswith(named)
+    assert site.credentials == []
+
+
 def test_the_result_carries_the_claims_and_the_expiry(site, module_options, dest):
     kept = unicore_token(valid_for=3000)
     keep(kept, dest)

@@ -69,6 +69,20 @@ def test_a_new_file_in_an_existing_writable_directory_is_a_valid_destination(tmp
     TokenFile(tmp_path / 'unicore.token').check_destination()
 
 
+def test_checking_the_destination_leaves_nothing_behind(tmp_path):
+    TokenFile(tmp_path / 'unicore.token').check_destination()
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_directory_that_refuses_new_files_whatever_its_mode_says_is_named(tmp_path, monkeypatch):
+    # What /proc or a read-only mount does, and what mode bits cannot show to root.
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+    monkeypatch.setattr(_token_file.tempfile, 'mkstemp', refuse)
+    message = refusal(TokenFile(tmp_path / 'unicore.token').check_destination)
+    assert message == 'dest: cannot write to directory %s (read-only file system)' % tmp_path
+
+
 def test_a_missing_directory_is_named(tmp_path):
     missing = tmp_path / 'no-such-dir'
     message = refusal(TokenFile(missing / 'unicore.token').check_destination)
@@ -144,7 +158,7 @@ def test_a_token_is_never_read_through_a_symbolic_link(tmp_path, target):
     token_file = TokenFile(link)
     assert token_file.exists()
     message = refusal(token_file.read)
-    assert message == 'dest: %s is a symbolic link; token files are never read through links' % link
+    assert message == 'dest: %s is a symbolic link; remove it (token files are never read through links)' % link
     assert OLD_TOKEN not in message
 
 
@@ -152,7 +166,7 @@ def test_the_site_record_is_not_read_through_a_symbolic_link_either(tmp_path):
     (tmp_path / 'record').write_text(json.dumps({'url': SITE, 'issuer': SITE_DN}))
     (tmp_path / 'unicore.token.site').symlink_to(tmp_path / 'record')
     message = refusal(TokenFile(tmp_path / 'unicore.token').site_record)
-    assert message == 'dest: %s is a symbolic link; token files are never read through links' % (tmp_path / 'unicore.token.site')
+    assert message == 'dest: %s is a symbolic link; remove it (token files are never read through links)' % (tmp_path / 'unicore.token.site')
 
 
 def test_an_unreadable_site_record_is_named(tmp_path):

@@ -171,6 +171,34 @@ def test_a_token_valid_for_less_than_min_validity_or_without_expiry_does_not_fit
     assert TokenRequest().mismatch(kept(expires_in=expires_in), SITE_DN) == 'it is valid for less than min_validity (360 s)'
 
 
+@pytest.mark.parametrize('preferences, claims, reason', [
+    ('uid:demo2', {'uid': 'demouser'}, 'it was issued for uid:demouser, not uid:demo2'),
+    ('xlogin:demo2,group:hpc', {'uid': 'demouser'}, 'it was issued for uid:demouser, not uid:demo2'),
+    ('uid:demouser,group:hpc', {'uid': 'demouser', 'preferences': 'uid:demouser,group:demo'},
+     'it was issued for group:demo, not group:hpc'),
+    ('role:admin', {'uid': 'demouser', 'preferences': 'uid:demouser'}, 'it was issued for role:(default), not role:admin'),
+])
+def test_a_token_issued_for_another_selection_does_not_fit(preferences, claims, reason):
+    assert TokenRequest(preferences=preferences).mismatch(dict(kept(), **claims), SITE_DN) == reason
+
+
+@pytest.mark.parametrize('preferences, claims', [
+    (None, {'uid': 'demouser', 'preferences': 'uid:demouser,group:hpc'}),
+    ('uid:demouser', {'uid': 'demouser'}),
+    ('pgid:hpc,supgids:a+b', {'uid': 'demouser', 'preferences': 'uid:demouser,group:hpc,supgids:a+b'}),
+    # Nothing in the token says which group it was issued for: it cannot be told apart.
+    ('group:hpc', {'uid': 'demouser'}),
+    ('uid:demouser', {}),
+])
+def test_a_token_whose_claims_match_the_selection_or_do_not_say_fits(preferences, claims):
+    assert TokenRequest(preferences=preferences).mismatch(dict(kept(), **claims), SITE_DN) is None
+
+
+def test_from_options_turns_the_preferences_into_the_header_value():
+    options = OptionAdapter.from_dict({'preferences': {'uid': 'demo2', 'supplementary_groups': ['a', 'b']}})
+    assert TokenRequest.from_options(options).preferences == 'uid:demo2,supgids:a+b'
+
+
 def test_a_token_valid_for_exactly_min_validity_still_fits():
     assert TokenRequest(min_validity=600).mismatch(kept(expires_in=600), SITE_DN) is None
 

@@ -113,6 +113,35 @@ def test_a_direct_value_wins_over_a_variable_which_wins_over_the_environment(mak
     assert options_for(make_lookup, variables(unicore_username='from-vars'), username='direct').get_option('username') == 'direct'
 
 
+# ---------------------------------------------------------------- options Ansible would take silently
+
+def test_a_misspelt_option_is_refused_naming_it(make_lookup):
+    with pytest.raises(UnicoreError) as error:
+        options_for(make_lookup, {}, url=SITE, lifetme=600, renewble=True)
+    assert str(error.value).startswith('unknown option(s) lifetme, renewble; ')
+
+
+@pytest.mark.parametrize('source', ['direct', 'vars', 'env'])
+def test_a_flag_that_is_neither_true_nor_false_is_refused_from_every_source(make_lookup, monkeypatch, source):
+    # Ansible's lenient conversion would take "perhaps" for false and issue an unlimited token.
+    direct = {'url': SITE}
+    play_vars = {}
+    if source == 'direct':
+        direct['limited'] = 'perhaps'
+    elif source == 'vars':
+        play_vars = variables(unicore_limited='perhaps')
+    else:
+        monkeypatch.setenv('UNICORE_LIMITED', 'perhaps')
+    with pytest.raises(UnicoreError) as error:
+        options_for(make_lookup, play_vars, **direct)
+    assert str(error.value) == "limited must be a boolean (true or false), got 'perhaps'"
+
+
+@pytest.mark.parametrize('value, expected', [('yes', True), ('False', False), ('1', True), (False, False)])
+def test_the_usual_spellings_of_true_and_false_are_taken(make_lookup, value, expected):
+    assert options_for(make_lookup, {}, url=SITE, limited=value).get_option('limited') is expected
+
+
 # ---------------------------------------------------------------- identity, read through the loader
 
 @pytest.fixture

@@ -128,8 +128,8 @@ def test_every_secret_is_part_of_the_cache_identity():
 
 def test_the_cache_identity_is_the_login_the_site_and_the_requested_properties(lookup_options):
     options = lookup_options(username='demouser', password=PASSWORD, preferences={'uid': 'demouser', 'group': 'hpc'},
-                             timeout=5, retries=0, validate_certs=False, jwt_lifetime=60)
-    identity = cache_identity(options, SITE, TokenRequest(lifetime=7200, renewable=True, limited=False))
+                             timeout=5, retries=0, validate_certs=False, jwt_lifetime=60, lifetime=7200, renewable=True, limited=False)
+    identity = cache_identity(options, SITE, TokenRequest.from_options(options))
     assert identity == {
         'auth_method': 'auto', 'username': 'demouser', 'password': PASSWORD, 'token': None, 'identity': None, 'identity_content': None,
         'identity_passphrase': None, 'subject': None, 'issuer': None, 'hmac_secret': None, 'client_cert': None,
