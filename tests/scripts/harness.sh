@@ -132,11 +132,89 @@ run_integration() {
         return 0
     fi
     read -r -a extra <<<"${INTEGRATION_OPTIONS:-}"
+    leak_scan_prepare
+    rm -rf "$reliability_dir"
     PYTHON_BIN=$venv/bin/python bash "$scripts/testserver.sh" start "$coll" || return 1
-    # --continue-on-error: a failing target does not keep the later targets from running
+    # --continue-on-error: a failing target does not keep the later targets from running.
+    # The whole output (every playbook at -vvvv) goes to console.log only; the console
+    # shows ansible-test's own lines, the recaps and the failures (integration_digest).
     quiet_pip ansible-test integration --local --python "$pyver" --requirements --continue-on-error \
-        "${common[@]}" "${extra[@]}" || status=$?
+        "${common[@]}" "${extra[@]}" 2>&1 | tee "$leak_dir/console.log" | integration_digest || status=$?
     PYTHON_BIN=$venv/bin/python bash "$scripts/testserver.sh" stop "$coll" || true
+    rm -f "$integration_cfg"
+    info "whole output of the integration suite (playbooks at -vvvv): ${leak_dir#"$coll"/}/console.log;" \
+        "Ansible's log: ${leak_dir#"$coll"/}/ansible.log"
+    run_leak_scan || status=$?
+    show_reliability_report
+    return "$status"
+}
+
+# The tables the reliability_* targets leave for docs/reliability.md: faults, bad
+# input, concurrency (in console.log too, but the digest on the console hides them).
+reliability_dir=$coll/tests/output/reliability
+
+show_reliability_report() {
+    local table
+    for table in "$reliability_dir"/*.md; do
+        [[ -f $table ]] || continue
+        banner "reliability: ${table#"$coll"/}"
+        cat "$table"
+    done
+}
+
+# Secrets never leak (tests/scripts/leak_scan.py). Every ansible-playbook run of the
+# integration suite runs at -vvvv and writes Ansible's log (log_path). ansible-test
+# passes none of our environment variables to the tests, but every playbook reads the
+# ansible.cfg that ansible-test makes of tests/integration/integration.cfg (runme.sh
+# targets build their own ansible.cfg files from it too); the harness writes that
+# file for this run only.
+leak_dir=$coll/tests/output/leak-scan
+integration_cfg=$coll/tests/integration/integration.cfg
+
+leak_scan_prepare() {
+    rm -rf "$leak_dir"
+    mkdir -p "$leak_dir"
+    touch "$leak_dir/run-started"  # the scan looks at temporary files newer than this
+    # verbosity 4 is -vvvv; its extra messages go to stderr, so that the stdout of
+    # ansible-vault encrypt_string or ansible-doc --json stays what the tests parse;
+    # a result stays on one line (as without -vvv), for the tests that grep it.
+    {
+        echo '# written by tests/scripts/harness.sh for one run of the integration suite'
+        echo '[defaults]'
+        echo 'verbosity = 4'
+        echo 'verbose_to_stderr = true'
+        echo 'callback_format_pretty = false'
+        echo "log_path = $leak_dir/ansible.log"
+    } >"$integration_cfg"
+}
+
+# What the console shows of the integration suite's output: ansible-test's own lines,
+# each PLAY RECAP, failures with their message, pytest's failures and summaries.
+integration_digest() {
+    "$venv/bin/python" -u -c '
+import re
+import sys
+
+SHOWN = re.compile(r"(Running .* integration test|WARNING: |ERROR: |FATAL: |PLAY RECAP|\.\.\.ignoring"
+                   r"|[^ ]+ +: ok=[0-9]+ +changed=|(FAILED|ERROR) [^ ]+::|=+ .*[0-9]+ (passed|failed|error).* =+$)")
+MESSAGE = re.compile(r"\"msg\": \"([^\"\\]|\\.)*\"")
+for line in sys.stdin:
+    if re.match(r"(fatal|failed): \[", line):
+        # a result is one line of JSON: show where it failed and its message
+        message = MESSAGE.search(line)
+        line = line[:line.find("=> ") + 3] + (message.group(0) if message else "") + "\n"
+    elif not SHOWN.match(line):
+        continue
+    sys.stdout.write(line[:3000])
+    sys.stdout.flush()
+'
+}
+
+run_leak_scan() {
+    local status=0 report=$leak_dir/report.txt
+    "$venv/bin/python" "$scripts/leak_scan.py" --collection "$coll" --since "$leak_dir/run-started" \
+        --junit tests/output/junit/leak-scan.xml >"$report" 2>&1 || status=$?
+    cat "$report"
     return "$status"
 }
 

@@ -72,7 +72,7 @@ def site_of_path(path, sites):
 class Application:
     """State shared by all listeners, and the request processing."""
 
-    def __init__(self, sites, directory, ca_cert, base_url, session_lifetime):
+    def __init__(self, sites, directory, ca_cert, base_url, session_lifetime, issued_log=None):
         self.sites = sites
         self.directory = directory
         self.ca_cert = ca_cert
@@ -81,6 +81,7 @@ class Application:
         self.stats = Stats()
         self.request_log = RequestLog()
         self.faults = FaultList()
+        self.issued_log = issued_log  # tokens.IssuedTokenLog, or None
         self.started = datetime.datetime.now(datetime.timezone.utc)
 
     # -- URLs -------------------------------------------------------------
@@ -225,6 +226,8 @@ class Application:
                             uid=session.selection.uid,
                             preferences=session.preferences.encode() or None)
         self.stats.count("tokens_issued", site.name)
+        if self.issued_log is not None:
+            self.issued_log.add(token)
         return Response(200, token.encode("ascii"), TEXT)
 
     # -- bookkeeping ------------------------------------------------------

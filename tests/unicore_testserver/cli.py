@@ -16,6 +16,7 @@ from .pki import load_cert
 from .server import TLSServer, server_tls_context
 from .sessions import DEFAULT_LIFETIME
 from .sites import build_sites
+from .tokens import IssuedTokenLog
 
 TLS_FAULTS = ("expired", "wrong_host", "unknown_ca")
 
@@ -43,7 +44,8 @@ def main(argv=None):
     main_context = server_tls_context(material.tls["server"]["cert"], material.tls["server"]["key"], material.ca_cert)
     main_server = TLSServer((args.host, args.port), main_context, None, "main", args.verbose)
     port = main_server.port
-    app = Application(sites, directory, load_cert(material.ca_cert), "https://localhost:%d" % port, args.session_lifetime)
+    issued_log = IssuedTokenLog(os.path.join(workdir, "issued-tokens.log"))
+    app = Application(sites, directory, load_cert(material.ca_cert), "https://localhost:%d" % port, args.session_lifetime, issued_log)
     main_server.app = app
     servers = [main_server]
     tls_fault_urls = {}

@@ -50,6 +50,7 @@ def build_fixtures(app, material, tls_fault_urls, port):
         "untrusted_service": {"dn": untrusted["dn"], "cert": untrusted["cert"], "key": untrusted["key"]},
         "client_certs": material.client_certs,
         "tls_faults": tls_fault_urls,
+        "issued_tokens_log": app.issued_log.path if app.issued_log is not None else None,
     }
 
 

@@ -9,10 +9,16 @@ Java library (Nimbus) writes it.
 Verification follows UNICORE's ``JWTUtils.verifyClaims``: ``exp`` required,
 60 s clock leeway, ``aud`` checked only when present (must be the receiving
 site's DN), ``iat`` not checked.
+
+Every issued token is also appended to ``<workdir>/issued-tokens.log`` (0600,
+emptied at start-up), so that the tests' leak scan knows which tokens must not
+show up in logs (tests/scripts/leak_scan.py).
 """
 
 import binascii
 import json
+import os
+import threading
 import time
 
 import jwt
@@ -28,6 +34,23 @@ _VERIFY_OPTIONS = {"require": ["exp"], "verify_aud": False, "verify_iat": False}
 
 class TokenError(Exception):
     """A JWT that must be refused."""
+
+
+class IssuedTokenLog:
+    """Appends each issued token, one per line, to a file only the owner can read."""
+
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.Lock()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        os.chmod(path, 0o600)
+        self._stream = os.fdopen(fd, "w", encoding="ascii")
+
+    def add(self, token):
+        """Record one issued token (written through at once)."""
+        with self._lock:
+            self._stream.write(token + "\n")
+            self._stream.flush()
 
 
 def issue_token(site, subject_dn, lifetime, renewable=False, limited=False, uid=None, preferences=None):

@@ -10,6 +10,8 @@ set -eux
 
 export UNICORE_INTEGRATION_CONFIG="${PWD}/../../integration_config.yml"
 
-python -m pytest -p no:cacheprovider -q -rA \
+# --tb=short: a failure shows no fixture values (they hold the passwords);
+# no tmp_path is kept after its test (they hold keys and credential files)
+python -m pytest -p no:cacheprovider -q -rA --tb=short -o tmp_path_retention_policy=none \
     --junitxml="${JUNIT_OUTPUT_DIR:-.}/awx_runner-pytest.xml" \
     test_awx_runner.py

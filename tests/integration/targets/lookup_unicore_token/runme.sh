@@ -7,7 +7,11 @@
 #
 # Everything comes from integration_config.yml (the harness writes it for the
 # test server it started); the environment ansible-test gives us is stripped.
-set -eux
+set -eu
+# No `set -x`: its trace would print the passwords, tokens and passphrases this
+# script handles (the integration suite runs with every output kept, see
+# tests/scripts/leak_scan.py); a failing command names its line instead.
+trap 'echo "runme.sh: line ${LINENO}: exit status $?" >&2' ERR
 
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..

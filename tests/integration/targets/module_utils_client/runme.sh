@@ -7,6 +7,8 @@ set -eu
 export UNICORE_INTEGRATION_CONFIG="${PWD}/../../integration_config.yml"
 export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH}${PYTHONPATH:+:${PYTHONPATH}}"
 
-python -m pytest -p no:cacheprovider -q -rA \
+# --tb=short: a failure shows no fixture values (they hold the passwords);
+# no tmp_path is kept after its test (they hold keys and credential files)
+python -m pytest -p no:cacheprovider -q -rA --tb=short -o tmp_path_retention_policy=none \
     --junitxml="${JUNIT_OUTPUT_DIR:-.}/module_utils_client-pytest.xml" \
     .

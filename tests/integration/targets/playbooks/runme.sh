@@ -10,7 +10,11 @@
 # run read the server's counters (the *_check plays) or grep that output.
 # Everything comes from integration_config.yml (the harness writes it for the
 # test server it started).
-set -eux -o pipefail
+set -eu -o pipefail
+# No `set -x`: its trace would print the passwords, tokens and passphrases this
+# script handles (the integration suite runs with every output kept, see
+# tests/scripts/leak_scan.py); a failing command names its line instead.
+trap 'echo "runme.sh: line ${LINENO}: exit status $?" >&2' ERR
 
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
@@ -32,6 +36,11 @@ oidc_token=$(fixture oidc_tokens demouser token)
 ed25519_key=$(fixture keys ed25519_openssh_encrypted path)
 ed25519_passphrase=$(fixture keys ed25519_openssh_encrypted passphrase)
 rsa_key=$(fixture keys rsa_openssh path)
+# Secrets reach ansible-playbook as -e @FILE: at -vvvv it prints its command line's extra vars.
+demo_password_vars=${work}/demo_password.yml
+ed25519_passphrase_vars=${work}/ed25519_passphrase.yml
+printf -- '---\nunicore_password: "%s"\n' "${demo_password}" >"${demo_password_vars}"
+printf -- '---\nunicore_identity_passphrase: "%s"\n' "${ed25519_passphrase}" >"${ed25519_passphrase_vars}"
 
 # run LOG ARGS...: ansible-playbook with the test server's coordinates, its output kept in work/logs/LOG.log
 run() {
@@ -52,9 +61,8 @@ fails() {
     fi
 }
 
-# never_shown SECRET LOG...: the logs do not contain SECRET (not traced: the trace would show it)
+# never_shown SECRET LOG...: the logs do not contain SECRET
 never_shown() {
-    { set +x; } 2>/dev/null
     local secret=$1 log
     shift
     for log in "$@"; do
@@ -63,7 +71,6 @@ never_shown() {
             exit 1
         fi
     done
-    set -x
 }
 
 site=(-e unicore_url="${site_url}" -e unicore_ca_path="${ca_path}")
@@ -72,7 +79,7 @@ local_inventory=(-i inventory_localhost.ini)
 # --- 1. unicore.auth.access_info --------------------------------------------
 # 1a. Credentials as -e variables.
 run access-vars "${local_inventory[@]}" access_info.yml "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}" -e expect_method=PASSWORD_FILE
+    -e unicore_username=demouser -e @"${demo_password_vars}" -e expect_method=PASSWORD_FILE
 
 # 1b. Everything from UNICORE_* environment variables, as an AWX credential injects them.
 UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
@@ -81,7 +88,7 @@ UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNI
 # 1c. A variable wins over its environment variable: a wrong password in the environment is not used.
 UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=wrong-password-from-env \
     run access-var-over-env "${local_inventory[@]}" access_info.yml \
-    -e unicore_password="${demo_password}" -e expect_method=PASSWORD_FILE
+    -e @"${demo_password_vars}" -e expect_method=PASSWORD_FILE
 
 # 1d. An empty variable counts as unset: the environment's value is used (AWX injects blanks).
 UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} UNICORE_AUTH_METHOD='' \
@@ -90,7 +97,7 @@ UNICORE_URL=${site_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNI
 
 # 1e. An SSH key (encrypted Ed25519) named by unicore_identity, read on the controller.
 run access-key "${local_inventory[@]}" access_info.yml "${site[@]}" -e unicore_username=demouser \
-    -e unicore_identity="${ed25519_key}" -e unicore_identity_passphrase="${ed25519_passphrase}" -e expect_method=SSHKEY
+    -e unicore_identity="${ed25519_key}" -e @"${ed25519_passphrase_vars}" -e expect_method=SSHKEY
 
 # 1f. A relative unicore_identity is looked up under ~/.uftp/, as UNICORE's clients do.
 mkdir -p "${work}/home/.uftp"
@@ -103,16 +110,16 @@ UNICORE_TOKEN=${oidc_token} run access-oidc "${local_inventory[@]}" access_info.
 
 # 1h. Preferences as a dict variable, and as the header string in UNICORE_PREFERENCES.
 run access-preferences-dict "${local_inventory[@]}" access_info.yml "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" \
     -e '{"unicore_preferences": {"uid": "demo2", "group": "hpc"}}' \
     -e expect_method=PASSWORD_FILE -e expect_uid=demo2 -e expect_group=hpc
 UNICORE_PREFERENCES=uid:demo2,group:project1 run access-preferences-env "${local_inventory[@]}" access_info.yml "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" \
     -e expect_method=PASSWORD_FILE -e expect_uid=demo2 -e expect_group=project1
 
 # 1i. The playbook on its own, as a user runs it: the summary it prints.
 run access-cli "${local_inventory[@]}" unicore.auth.access_info "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}"
+    -e unicore_username=demouser -e @"${demo_password_vars}"
 grep -F 'Logged in as:   CN=Demo User,O=UNICORE,C=EU' "${work}/logs/access-cli.log"
 grep -F 'Authenticated:  PASSWORD_FILE' "${work}/logs/access-cli.log"
 grep -F 'UID:            demouser   (available: demouser, demo2)' "${work}/logs/access-cli.log"
@@ -121,12 +128,13 @@ grep -F 'Queues:         batch, fast' "${work}/logs/access-cli.log"
 grep -E '^localhost +: ok=3 +changed=0 +unreachable=0 +failed=0' "${work}/logs/access-cli.log"
 
 # 1j. Without a site URL, the playbook says what to set.
-fails access-no-url "${local_inventory[@]}" unicore.auth.access_info -e unicore_username=demouser -e unicore_password="${demo_password}"
+fails access-no-url "${local_inventory[@]}" unicore.auth.access_info -e unicore_username=demouser -e @"${demo_password_vars}"
 grep -F 'No site URL: set unicore_url (or the environment variable UNICORE_URL)' "${work}/logs/access-no-url.log"
 
 # 1k. A wrong password fails at the site, and the output does not show it.
+printf -- '---\nunicore_password: wrong-password-1k\n' >"${work}/wrong_password.yml"
 fails access-wrong-password "${local_inventory[@]}" unicore.auth.access_info "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password=wrong-password-1k
+    -e unicore_username=demouser -e @"${work}/wrong_password.yml"
 grep -F '403' "${work}/logs/access-wrong-password.log"
 
 never_shown "${demo_password}" access-vars access-env access-var-over-env access-empty-var access-key-uftp \
@@ -139,26 +147,26 @@ never_shown "${ed25519_passphrase}" access-key
 token_dest=${work}/tokens/issue/token
 # 2a. The first run issues a 10-minute token into a new directory (0700), file 0600.
 run issue-first "${local_inventory[@]}" issue_token.yml "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" \
     -e token_dest="${token_dest}" -e unicore_lifetime=600 -e expect_issued=true -e expect_lifetime=600
 first_token_digest=$(sha256sum "${token_dest}")
 
 # 2b. The second run keeps it: no request, no change.
 run issue-second "${local_inventory[@]}" issue_token.yml "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" \
     -e token_dest="${token_dest}" -e unicore_lifetime=600 -e expect_issued=false -e expect_lifetime=600
 [[ $(sha256sum "${token_dest}") == "${first_token_digest}" ]]
 
 # 2c. Asking for other properties (renewable, from UNICORE_RENEWABLE) replaces it.
 UNICORE_RENEWABLE=true run issue-renewable "${local_inventory[@]}" issue_token.yml "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" \
     -e token_dest="${token_dest}" -e unicore_lifetime=600 \
     -e expect_issued=true -e expect_lifetime=600 -e expect_renewable=true
 [[ $(sha256sum "${token_dest}") != "${first_token_digest}" ]]
 
 # 2d. The default token_dest is ~/.unicore/token; the run by FQCN prints the claims, never the token.
 HOME=${work}/home-issue run issue-cli "${local_inventory[@]}" unicore.auth.issue_token "${site[@]}" \
-    -e unicore_username=demouser -e unicore_password="${demo_password}"
+    -e unicore_username=demouser -e @"${demo_password_vars}"
 [[ $(stat -c %a "${work}/home-issue/.unicore") == 700 ]]
 [[ $(stat -c %a "${work}/home-issue/.unicore/token") == 600 ]]
 grep -F "Token file:   ~/.unicore/token (new token issued)" "${work}/logs/issue-cli.log"
@@ -171,7 +179,7 @@ never_shown "$(cat "${token_dest}")" issue-renewable
 never_shown "${demo_password}" issue-first issue-second issue-renewable issue-cli
 
 # --- 3. unicore.auth.rotate_tokens on three workflow hosts --------------------
-workflow=(-i inventory_workflow_hosts.ini -e unicore_username=demouser -e unicore_password="${demo_password}"
+workflow=(-i inventory_workflow_hosts.ini -e unicore_username=demouser -e @"${demo_password_vars}"
     -e "workflow_token_dest=${work}/hosts/{{ inventory_hostname }}/unicore.token"
     -e workflow_token_cache_dir="${work}/token-cache")
 mkdir -p "${work}/hosts/runner1" "${work}/hosts/runner2" "${work}/hosts/runner3"

@@ -85,5 +85,6 @@ BAD_INPUT_RESULTS=${results} BAD_INPUT_WORK_DIR=${work} BAD_INPUT_CONFIG=${confi
     --junitxml="${JUNIT_OUTPUT_DIR:-.}/reliability_bad_input-pytest.xml" \
     test_bad_input.py || status=$?
 cat "${work}/table.md" || true
+cp "${work}/table.md" "$(reliability_report_dir)/bad_input.md" || true
 echo "reliability_bad_input: catalogue ${catalogue_seconds} s, all $((SECONDS - started)) s"
 exit "${status}"

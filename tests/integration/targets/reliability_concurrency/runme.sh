@@ -18,6 +18,10 @@ while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' |
 
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/reliability_concurrency.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
+
+# shellcheck source=../setup_unicore_testserver/files/fixture.sh
+. ../setup_unicore_testserver/files/fixture.sh
+
 figures=${work}/figures
 mkdir -p "${figures}"
 
@@ -43,5 +47,5 @@ python -m pytest -p no:cacheprovider -q -rA --tb=short \
     . || status=$?
 
 # --- The figures, for docs/reliability.md (also when a test failed) -------------------
-python summary.py "${figures}"
+python summary.py "${figures}" | tee "$(reliability_report_dir)/concurrency.md"
 exit "${status}"

@@ -41,10 +41,8 @@ trap cleanup EXIT
 # shellcheck source=../setup_unicore_testserver/files/fixture.sh
 . ../setup_unicore_testserver/files/fixture.sh
 
-fixtures=$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["unicore_testserver_fixtures"])' "${config}")
-# The harness runs the server with --workdir <collection>/tests/output/testserver;
-# the table goes beside it, where it outlives ansible-test's temporary copy.
-report_dir=${REPORT_DIR:-$(dirname "$(dirname "${fixtures}")")/reliability}
+fixtures=$(fixture_file)
+report_dir=$(reliability_report_dir)
 
 # A port nothing listens on: bound, then closed again.
 refused_port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')

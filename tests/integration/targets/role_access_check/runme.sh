@@ -5,8 +5,12 @@
 #
 # Everything comes from integration_config.yml (the harness writes it for the
 # test server it started).
-set -eux
+set -eu
 set -o pipefail
+# No `set -x`: its trace would print the passwords, tokens and passphrases this
+# script handles (the integration suite runs with every output kept, see
+# tests/scripts/leak_scan.py); a failing command names its line instead.
+trap 'echo "runme.sh: line ${LINENO}: exit status $?" >&2' ERR
 
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..

@@ -10,8 +10,12 @@
 #
 # Everything comes from integration_config.yml (the harness writes it for the
 # test server it started).
-set -eux
+set -eu
 set -o pipefail
+# No `set -x`: its trace would print the passwords, tokens and passphrases this
+# script handles (the integration suite runs with every output kept, see
+# tests/scripts/leak_scan.py); a failing command names its line instead.
+trap 'echo "runme.sh: line ${LINENO}: exit status $?" >&2' ERR
 
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
@@ -31,7 +35,6 @@ ca_path=$(fixture ca_cert)
 demo_password=$(fixture users demouser password)
 
 # What the credential files refer to, kept out of the command lines.
-{ set +x; } 2>/dev/null
 cat >"${work}/test_vars.yml" <<EOF
 ---
 demo_site_url: ${demo_site_url}
@@ -42,7 +45,6 @@ other_password: $(fixture users otheruser password)
 test_user: $(id -un)
 test_group: $(id -gn)
 EOF
-set -x
 
 all_hosts=wf01,wf02,wf03,wf04,wf05,wf06
 

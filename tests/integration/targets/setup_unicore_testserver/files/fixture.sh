@@ -21,6 +21,11 @@ print(value)
 PY
 }
 
+# The path of the test server's fixtures.json.
+fixture_file() {
+    python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["unicore_testserver_fixtures"])' "${config:?}"
+}
+
 # decrypted_key_copies KEY VAULT_COPY SINCE: files written since the file SINCE,
 # under ${work}, the system temp dir and ~/.ansible/tmp, that hold the private
 # key KEY in clear. A line from the middle of the key is searched for, because
@@ -28,6 +33,7 @@ PY
 # (the vault-encrypted copy). The line is never traced (set +x): the trace would
 # itself be a file holding it.
 decrypted_key_copies() {
+    local xtrace=${-//[^x]/}
     { set +x; } 2>/dev/null
     local key=$1 vault_copy=$2 since=$3 key_line
     key_line=$(sed -n '5p' "${key}")
@@ -39,5 +45,16 @@ decrypted_key_copies() {
     [[ -d ${HOME}/.ansible/tmp ]] && roots+=("${HOME}/.ansible/tmp")
     find "${roots[@]}" -xdev -type f -newer "${since}" -readable -print0 2>/dev/null |
         xargs -0 -r grep -lF -e "${key_line}" 2>/dev/null | sort -u || true
-    set -x
+    if [[ -n ${xtrace} ]]; then set -x; fi
+}
+
+# Where the reliability_* targets leave their tables for docs/reliability.md:
+# beside the test server's workdir, which outlives ansible-test's copy of the
+# target (under make test: <collection>/tests/output/reliability). REPORT_DIR
+# overrides it.
+reliability_report_dir() {
+    local dir
+    dir=${REPORT_DIR:-$(dirname "$(dirname "$(fixture_file)")")/reliability}
+    mkdir -p "${dir}"
+    echo "${dir}"
 }
