@@ -106,7 +106,7 @@ from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import 
 # The option definitions of DOCUMENTATION with its doc fragments merged in, as
 # JSON; tests/scripts/lookup_option_definitions.py writes it from the
 # documentation and a unit test checks that the two agree.
-OPTION_DEFINITIONS = os.path.join(os.path.dirname(__file__), 'unicore_token.options.json')
+OPTION_DEFINITIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'plugin_utils', 'unicore_token_options.json')
 
 
 def _register_option_definitions():

@@ -2,7 +2,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write plugins/lookup/unicore_token.options.json from the lookup's documentation.
+"""Write plugins/plugin_utils/unicore_token_options.json from the lookup's documentation.
 
 The lookup hands Ansible this JSON copy of its option definitions when it is
 imported, so that a forked worker does not parse DOCUMENTATION and six doc

@@ -31,6 +31,8 @@ LOOKUP_NAME = 'unicore.auth.unicore_token'
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 VAULT_PASSWORD = b'vault-password-for-tests'
 KEY_TEXT = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n'
+
+
 def register_lookup_options(options):
     """Give Ansible's config manager the lookup's option definitions, as the plugin loader does when loading it."""
     C.config.initialize_plugin_configuration_definitions('lookup', LOOKUP_NAME, options)
