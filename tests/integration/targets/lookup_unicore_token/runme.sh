@@ -18,7 +18,7 @@ export ANSIBLE_ROLES_PATH=..
 
 # All files of this run (caches, ansible.cfg files, vault material) live here.
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/lookup_unicore_token.XXXXXX")
-trap 'rm -rf "${work}"' EXIT
+trap 'keep_token_caches lookup_unicore_token "${work}"; rm -rf "${work}"' EXIT
 
 # shellcheck source=../setup_unicore_testserver/files/fixture.sh
 . ../setup_unicore_testserver/files/fixture.sh

@@ -17,7 +17,7 @@ export ANSIBLE_ROLES_PATH=..
 while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
 
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/reliability_concurrency.XXXXXX")
-trap 'rm -rf "${work}"' EXIT
+trap 'keep_token_caches reliability_concurrency "${work}"/cache-round-*; rm -rf "${work}"' EXIT
 
 # shellcheck source=../setup_unicore_testserver/files/fixture.sh
 . ../setup_unicore_testserver/files/fixture.sh

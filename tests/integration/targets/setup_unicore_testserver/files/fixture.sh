@@ -58,3 +58,20 @@ reliability_report_dir() {
     mkdir -p "${dir}"
     echo "${dir}"
 }
+
+# keep_token_caches NAME DIR...: copies of the token caches found under each DIR
+# (directories holding a cache.key) in <collection>/tests/output/token-caches/NAME,
+# for the secrets scan, which checks that every entry is a token the server
+# issued and holds no credential. The targets delete their scratch directories.
+keep_token_caches() {
+    local name=$1 root key cache dest
+    shift
+    dest=$(dirname "$(reliability_report_dir)")/token-caches/${name}
+    for root in "$@"; do
+        while IFS= read -r -d '' key; do
+            cache=$(dirname "${key}")
+            mkdir -p "${dest}"
+            cp -a "${cache}" "${dest}/$(basename "$(dirname "${cache}")")-$(basename "${cache}")"
+        done < <(find "${root}" -name cache.key -type f -print0 2>/dev/null)
+    done
+}
