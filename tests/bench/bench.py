@@ -545,7 +545,7 @@ class Plays:
                 handle.write('%s: %s\n' % (key, json.dumps(value)))
         os.chmod(self.vars_file, 0o600)
         self.env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'UNICORE_'))}
-        self.env.update(ANSIBLE_CONFIG=self.config, ANSIBLE_COLLECTIONS_PATH=collections,
+        self.env.update(ANSIBLE_CONFIG=self.config, ANSIBLE_COLLECTIONS_PATH=collections + os.pathsep + write_floor_collection(work),
                         PATH=self.bin + os.pathsep + os.environ.get('PATH', ''))
         self.env.pop('PYTHONPATH', None)
 
@@ -595,6 +595,43 @@ class Plays:
             shutil.rmtree(cache_dir, ignore_errors=True)
 
 
+# A collection lookup that does nothing: the floor that any collection lookup
+# costs in ansible-core, measured in the same run (floor_lookup.yml).
+FLOOR_LOOKUP = '''# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+DOCUMENTATION = """
+name: echo
+short_description: Returns its terms
+description: [Returns its terms; a floor for the cost of a collection lookup.]
+options:
+  _terms:
+    description: Anything.
+"""
+
+from ansible.plugins.lookup import LookupBase
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        return list(terms)
+'''
+
+
+def write_floor_collection(work):
+    """Write benchfloor.noop (meta/runtime.yml and the echo lookup) under ``work``; return its collections path."""
+    root = os.path.join(work, 'floor')
+    collection = os.path.join(root, 'ansible_collections', 'benchfloor', 'noop')
+    os.makedirs(os.path.join(collection, 'plugins', 'lookup'), exist_ok=True)
+    os.makedirs(os.path.join(collection, 'meta'), exist_ok=True)
+    with open(os.path.join(collection, 'meta', 'runtime.yml'), 'w', encoding='utf-8') as handle:
+        handle.write('---\nrequires_ansible: ">=2.16.0"\n')
+    with open(os.path.join(collection, 'plugins', 'lookup', 'echo.py'), 'w', encoding='utf-8') as handle:
+        handle.write(FLOOR_LOOKUP)
+    return root
+
+
 def constant_token(server):
     """A real token, issued once, for the constant baseline play (same size as what the lookup returns)."""
     client = collection_client(server, {'username': server.username, 'password': server.password})
@@ -605,19 +642,20 @@ def constant_token(server):
 
 
 def bench_plays(plays, server, reps, sizes, naive_sizes, module_hosts, overhead_hosts, log):
-    runs = {'startup': [], 'lookup': {size: [] for size in sizes}, 'constant': [], 'naive': {size: [] for size in naive_sizes},
+    runs = {'startup': [], 'lookup': {size: [] for size in sizes}, 'constant': [], 'floor': [], 'naive': {size: [] for size in naive_sizes},
             'access_info': [], 'uri_get': []}
     token = constant_token(server)
     log('plays: ansible-playbook startup (the lookup play over 0 hosts), %d repetitions' % reps)
     for dummy in range(reps):
         runs['startup'].append(plays.run('lookup_token.yml', 0, {'bench_cache_dir': os.path.join(plays.work, 'cache-empty')}))
-    log('plays: lookup (%s hosts x 3 tasks) and, at N=%d, the constant-token baseline; %d repetitions, forks=%d'
-        % (', '.join(str(size) for size in sizes), overhead_hosts, reps, plays.forks))
+    log('plays: lookup (%s hosts x 3 tasks) and, at N=%d, the constant-token baseline and a no-op collection lookup; '
+        '%d repetitions, forks=%d' % (', '.join(str(size) for size in sizes), overhead_hosts, reps, plays.forks))
     for dummy in range(reps):
         for size in sizes:
             runs['lookup'][size].append(plays.lookup(size))
             if size == overhead_hosts:
                 runs['constant'].append(plays.run('constant_token.yml', size, {'bench_constant_token': token}))
+                runs['floor'].append(plays.run('floor_lookup.yml', size, {'bench_constant_token': token}))
     log('plays: unicore_access_info against ansible.builtin.uri over %d hosts, %d repetitions' % (module_hosts, reps))
     for dummy in range(reps):
         runs['access_info'].append(plays.run('access_info.yml', module_hosts))
@@ -785,6 +823,10 @@ def diagnostics_table(details):
                      '%.2f' % statistics.median(run['server_ms_median'] or 0 for run in runs)))
     lines += aligned(rows)
     lines.append('')
+    floor = details['floor_wall_ratio']
+    lines.append('The floor: a no-op collection lookup (benchfloor.noop.echo) in the same play, against the constant token')
+    lines += aligned([('', 'median', 'min', 'max'), ('no-op lookup/constant wall', '%.2f' % floor['median'], '%.2f' % floor['min'], '%.2f' % floor['max'])])
+    lines.append('')
     lines.append('The same ratios in CPU seconds (user + system of the process tree; less disturbed by other load)')
     rows = [('', 'median', 'min', 'max')]
     for name, fig in details['cpu_ratios'].items():
@@ -869,15 +911,19 @@ def main_run(args):
     for size in sizes:
         walls['lookup N=%d' % size] = play_figures(runs['lookup'][size])
     walls['constant N=%d' % overhead_hosts] = play_figures(runs['constant'])
+    walls['no-op lookup N=%d' % overhead_hosts] = play_figures(runs['floor'])
     walls['access_info N=%d' % module_hosts] = play_figures(runs['access_info'])
     walls['uri_get N=%d' % module_hosts] = play_figures(runs['uri_get'])
     for size in naive_sizes:
         walls['naive uri N=%d' % size] = play_figures(runs['naive'][size])
     details['play_walls'] = walls
     overhead_runs = runs['lookup'][overhead_hosts]
+    details['floor_wall_ratio'] = figure([floor['seconds'] / constant['seconds'] for floor, constant in zip(runs['floor'], runs['constant'])])
     details['cpu_ratios'] = {
         'lookup/constant N=%d' % overhead_hosts:
             figure([lookup['cpu_seconds'] / constant['cpu_seconds'] for lookup, constant in zip(overhead_runs, runs['constant'])]),
+        'no-op collection lookup/constant N=%d' % overhead_hosts:
+            figure([floor['cpu_seconds'] / constant['cpu_seconds'] for floor, constant in zip(runs['floor'], runs['constant'])]),
         'unicore_access_info/uri N=%d' % module_hosts:
             figure([module['cpu_seconds'] / uri['cpu_seconds'] for module, uri in zip(runs['access_info'], runs['uri_get'])]),
         'library collection/PyUNICORE (client)':
