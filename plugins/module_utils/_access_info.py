@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._preferences import header_selections
 
 ANONYMOUS_ROLE = 'anonymous'
 
@@ -83,26 +84,19 @@ def refused_preferences_error(client, error):
         available = normalised_access_info(client.access_info()['client'])
     except UnicoreError:
         return None
-    if not _unavailable_preferences(preferences, available):
+    if not _selects_unavailable(preferences, available):
         return None  # every value may be selected: the refusal has another cause
     return preference_refused_error(client.url, preferences, available)
 
 
-# Header keys (and aliases) and the access_info list each value must be in.
-_CHOICES_BY_HEADER_KEY = {
-    'uid': 'available_uids', 'xlogin': 'available_uids',
-    'group': 'available_groups', 'pgid': 'available_groups',
-    'supgids': 'available_groups', 'supplementarygroups': 'available_groups',
-    'role': 'available_roles',
-}
+# The access_info list that each selection's values must be in.
+_CHOICES_BY_SELECTION = {'uid': 'available_uids', 'group': 'available_groups', 'supgids': 'available_groups', 'role': 'available_roles'}
 
 
-def _unavailable_preferences(header, available):
-    """The ``key:value`` items of ``header`` that the user may not select."""
-    unavailable = []
-    for item in header.split(','):
-        key, dummy, value = item.partition(':')
-        choices = available.get(_CHOICES_BY_HEADER_KEY.get(key.strip().lower()), [])
-        if any(part not in choices for part in value.strip().split('+')):
-            unavailable.append(item)
-    return unavailable
+def _selects_unavailable(header, available):
+    """True when ``header`` selects a value the user may not select."""
+    for selection, value in header_selections(header):
+        choices = available.get(_CHOICES_BY_SELECTION.get(selection), [])
+        if any(part not in choices for part in value.split('+')):
+            return True
+    return False

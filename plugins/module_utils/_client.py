@@ -9,7 +9,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._credentials import c
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt
-from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport, check_connection_settings
+from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport, connection_settings
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url, display_url
 
 
@@ -19,17 +19,19 @@ def transport_from_options(options, credential=None):
         credential if credential is not None else credential_from_options(options),
         security_sessions=options.get_option_default('security_sessions', True),
         preferences=preferences_header(options.get_option_default('preferences')),
-        **_connection_settings(options)
+        **_connection_keywords(options)
     )
 
 
 def check_connection_options(options):
-    """Refuse unusable connection options offline, even when no request is going to be made."""
-    check_connection_settings(**_connection_settings(options))
-    preferences_header(options.get_option_default('preferences'))
+    """Refuse unusable connection options offline, even when no request is going to be made.
+
+    (``preferences`` are checked by ``TokenRequest.from_options``.)
+    """
+    connection_settings(**_connection_keywords(options))
 
 
-def _connection_settings(options):
+def _connection_keywords(options):
     return dict(
         validate_certs=options.get_option_default('validate_certs', True),
         ca_path=options.get_given('ca_path'),

@@ -17,8 +17,14 @@ PREFERENCE_KEYS = {
     'role': 'role',
 }
 
-# Keys the server understands in a raw header string (case-insensitive, aliases included).
-HEADER_KEYS = ('uid', 'xlogin', 'group', 'pgid', 'supgids', 'supplementarygroups', 'role')
+# Keys the server understands in a raw header string (case-insensitive), each with
+# the selection it makes: the aliases select what their canonical key does.
+SELECTION_BY_HEADER_KEY = {
+    'uid': 'uid', 'xlogin': 'uid',
+    'group': 'group', 'pgid': 'group',
+    'supgids': 'supgids', 'supplementarygroups': 'supgids',
+    'role': 'role',
+}
 
 
 def preferences_header(preferences):
@@ -73,7 +79,7 @@ def _checked_header_string(header):
         parts = item.split(':')
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
             raise UnicoreError('preferences: "%s" is not a key:value item; the header form is "uid:alice,group:hpc"' % item)
-        if parts[0].strip().lower() not in HEADER_KEYS:
+        if parts[0].strip().lower() not in SELECTION_BY_HEADER_KEY:
             raise UnicoreError('preferences: unknown key "%s"; valid keys are uid, group, supgids, role'
                                ' (and their aliases xlogin, pgid, supplementaryGroups)' % parts[0].strip())
     return ','.join(item.strip() for item in header.split(','))
@@ -97,3 +103,14 @@ def _check_value(key, value):
         if forbidden in text:
             raise UnicoreError('preferences.%s: value "%s" contains "%s", which the UNICORE preferences header cannot carry'
                                % (key, text, forbidden))
+
+
+def header_selections(header):
+    """``[(selection, value), ...]`` of a header value, each key turned into what it selects (``xlogin`` -> ``uid``)."""
+    selections = []
+    for item in (header or '').split(','):
+        key, sep, value = item.partition(':')
+        if sep:
+            key = key.strip().lower()
+            selections.append((SELECTION_BY_HEADER_KEY.get(key, key), value.strip()))
+    return selections

@@ -45,32 +45,21 @@ def _preferences_header(preferences):
     return preferences_header(preferences)
 
 
-# Header keys and their aliases, by what they select.
-_PREFERENCE_ALIASES = {'xlogin': 'uid', 'pgid': 'group', 'supplementarygroups': 'supgids'}
-
-
-def _selections(header):
-    """``{'uid': 'alice', ...}`` from a preferences header value."""
-    selections = {}
-    for item in (header or '').split(','):
-        key, sep, value = item.partition(':')
-        if sep:
-            key = key.strip().lower()
-            selections[_PREFERENCE_ALIASES.get(key, key)] = value.strip()
-    return selections
-
-
 def _unmet_preferences(header, info):
     """``(what the token has, what was asked for)`` when a kept token was issued for another selection, else None.
 
     A token carries the selection in its ``preferences`` claim (newest servers)
     or at least its ``uid``; what it does not carry cannot be compared.
     """
-    wanted = _selections(header)
+    if not header:
+        return None
+    # Imported only now: a request with preferences has imported it already.
+    from ansible_collections.unicore.auth.plugins.module_utils._preferences import header_selections
+    wanted = dict(header_selections(header))
     if not wanted:
         return None
     if info.get('preferences'):
-        held = _selections(info['preferences'])
+        held = dict(header_selections(info['preferences']))
         differing = sorted(key for key in wanted if held.get(key) != wanted[key])
         if differing:
             return (','.join('%s:%s' % (key, held.get(key, '(default)')) for key in differing),

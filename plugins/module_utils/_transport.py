@@ -66,11 +66,9 @@ class Transport:
         if not HAS_REQUESTS:
             raise UnicoreError('talking to UNICORE needs the Python library requests', missing_library='requests')
         self.credential = credential
-        self.timeout = _positive_number('timeout', timeout)
-        self.retries = _non_negative_int('retries', retries)
+        self.timeout, self.retries, self._verify, self._cert = connection_settings(
+            validate_certs, ca_path, client_cert, client_key, timeout, retries)
         self.security_sessions = bool(security_sessions)
-        self._verify = _verify_setting(validate_certs, ca_path)
-        self._cert = _cert_setting(client_cert, client_key)
         self._preferences = None if preferences is None else str(preferences)
         self._sleep = sleep
         self._clock = clock
@@ -406,12 +404,10 @@ def _non_negative_int(option, value):
     return number
 
 
-def check_connection_settings(validate_certs=True, ca_path=None, client_cert=None, client_key=None, timeout=30, retries=3):
-    """Raise UnicoreError, naming the option, for a setting a Transport would refuse."""
-    _positive_number('timeout', timeout)
-    _non_negative_int('retries', retries)
-    _verify_setting(validate_certs, ca_path)
-    _cert_setting(client_cert, client_key)
+def connection_settings(validate_certs=True, ca_path=None, client_cert=None, client_key=None, timeout=30, retries=3):
+    """``(timeout, retries, verify, cert)`` as a Transport uses them; UnicoreError, naming the option, for one it refuses."""
+    return (_positive_number('timeout', timeout), _non_negative_int('retries', retries),
+            _verify_setting(validate_certs, ca_path), _cert_setting(client_cert, client_key))
 
 
 def _verify_setting(validate_certs, ca_path):
