@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import pytest
-import requests
 import yaml
 
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
 from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
+
+# The control API client that the pytest targets share (needs/target/setup_unicore_testserver).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'setup_unicore_testserver', 'files'))
+from control_api import ControlApi
 
 
 def load_server_fixtures():
@@ -36,34 +40,6 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope='session')
 def server():
     return load_server_fixtures()
-
-
-class ControlApi:
-    """The test server's counters, faults and sessions (no authentication)."""
-
-    def __init__(self, fixtures):
-        self.url = fixtures['control_url']
-        self.ca = fixtures['ca_cert']
-
-    def _call(self, method, path, body=None):
-        response = requests.request(method, self.url + path, json=body, verify=self.ca, timeout=10)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def stats(self):
-        return self._call('GET', '/stats')
-
-    def reset(self):
-        self._call('POST', '/reset')
-
-    def expire_sessions(self):
-        self._call('POST', '/sessions/expire')
-
-    def add_faults(self, *faults):
-        self._call('POST', '/faults', {'faults': list(faults)})
-
-    def requests(self, last):
-        return self._call('GET', '/requests?last=%d' % last)['requests']
 
 
 @pytest.fixture

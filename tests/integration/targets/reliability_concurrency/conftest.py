@@ -21,8 +21,11 @@ import sys
 import tempfile
 
 import pytest
-import requests
 import yaml
+
+# The control API client that the pytest targets share (needs/target/setup_unicore_testserver).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'setup_unicore_testserver', 'files'))
+from control_api import ControlApi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JWT = re.compile(r'^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$')
@@ -65,25 +68,6 @@ def jwt_claims(token):
     if not isinstance(header, dict) or not header.get('alg') or not isinstance(claims, dict):
         raise ValueError('no JWT header or claims')
     return header, claims
-
-
-class ControlApi:
-    """The test server's counters (no authentication)."""
-
-    def __init__(self, fixtures):
-        self.url = fixtures['control_url']
-        self.ca = fixtures['ca_cert']
-
-    def _call(self, method, path):
-        response = requests.request(method, self.url + path, verify=self.ca, timeout=10)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def stats(self):
-        return self._call('GET', '/stats')
-
-    def reset(self):
-        self._call('POST', '/reset')
 
 
 class Figures:
