@@ -23,11 +23,10 @@ work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/playbooks.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
 mkdir -p "${work}/logs" "${work}/junit-expected-failures"
 
-# No UNICORE_* setting from the caller's environment: each case sets its own.
-while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
-
 # shellcheck source=../setup_unicore_testserver/files/fixture.sh
 . ../setup_unicore_testserver/files/fixture.sh
+# No UNICORE_* setting from the caller's environment: each case sets its own.
+unset_unicore_environment
 
 site_url=$(fixture sites DEMO-SITE url)
 ca_path=$(fixture ca_cert)

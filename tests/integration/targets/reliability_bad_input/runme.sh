@@ -16,16 +16,15 @@ set -o pipefail
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
 export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH:-}${PYTHONPATH:+:${PYTHONPATH}}"
+# shellcheck source=../setup_unicore_testserver/files/fixture.sh
+. ../setup_unicore_testserver/files/fixture.sh
 # Only what a case sets may reach the plugins.
-while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+unset_unicore_environment
 
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/reliability_bad_input.XXXXXX")
 unwritable=${work}/unwritable
 # An immutable directory (see below) cannot be removed until it is mutable again.
 trap 'chattr -i "${unwritable}" 2>/dev/null || true; chmod -R u+rwX "${work}" 2>/dev/null || true; rm -rf "${work}"' EXIT
-
-# shellcheck source=../setup_unicore_testserver/files/fixture.sh
-. ../setup_unicore_testserver/files/fixture.sh
 
 started=${SECONDS}
 

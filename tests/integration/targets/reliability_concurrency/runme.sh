@@ -13,14 +13,13 @@ set -eux
 
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
+# shellcheck source=../setup_unicore_testserver/files/fixture.sh
+. ../setup_unicore_testserver/files/fixture.sh
 # Credentials only ever come from the options the tests give.
-while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+unset_unicore_environment
 
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/reliability_concurrency.XXXXXX")
 trap 'keep_token_caches reliability_concurrency "${work}"/cache-round-*; rm -rf "${work}"' EXIT
-
-# shellcheck source=../setup_unicore_testserver/files/fixture.sh
-. ../setup_unicore_testserver/files/fixture.sh
 
 figures=${work}/figures
 mkdir -p "${figures}"

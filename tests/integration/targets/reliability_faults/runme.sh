@@ -24,8 +24,10 @@ set -o pipefail
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
 export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+# shellcheck source=../setup_unicore_testserver/files/fixture.sh
+. ../setup_unicore_testserver/files/fixture.sh
 # Nothing from the environment may change what the plugins are given.
-while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+unset_unicore_environment
 
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/reliability_faults.XXXXXX")
 witness_pid=
@@ -37,9 +39,6 @@ cleanup() {
     rm -rf "${work}"
 }
 trap cleanup EXIT
-
-# shellcheck source=../setup_unicore_testserver/files/fixture.sh
-. ../setup_unicore_testserver/files/fixture.sh
 
 fixtures=$(fixture_file)
 report_dir=$(reliability_report_dir)

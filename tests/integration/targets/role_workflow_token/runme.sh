@@ -21,14 +21,13 @@ config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
 # The PLAY RECAP is read from the plain output of the default callback.
 export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+# shellcheck source=../setup_unicore_testserver/files/fixture.sh
+. ../setup_unicore_testserver/files/fixture.sh
 # Only the steps that say so get credentials from the environment.
-while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+unset_unicore_environment
 
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/role_workflow_token.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
-
-# shellcheck source=../setup_unicore_testserver/files/fixture.sh
-. ../setup_unicore_testserver/files/fixture.sh
 
 demo_site_url=$(fixture sites DEMO-SITE url)
 ca_path=$(fixture ca_cert)

@@ -75,3 +75,10 @@ keep_token_caches() {
         done < <(find "${root}" -name cache.key -type f -print0 2>/dev/null)
     done
 }
+
+# Unset every UNICORE_* variable of the caller's environment: a run gets
+# credentials from the environment only where a test says so.
+unset_unicore_environment() {
+    local name
+    while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
+}
