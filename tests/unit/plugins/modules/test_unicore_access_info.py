@@ -9,10 +9,7 @@ above it (module, client, transport, credentials) is the real code.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-import requests
 import yaml
 
 from cryptography.hazmat.primitives import serialization
@@ -33,39 +30,6 @@ CLIENT = {
     'role': {'selected': 'user', 'availableRoles': ['user']},
     'authenticationMethod': 'PASSWORD_FILE',
 }
-
-
-class ScriptedSite:
-    """Stands in for the network below requests: answers from a script, records what was sent."""
-
-    def __init__(self):
-        self.script = []
-        self.requests = []
-
-    def answers(self, status=200, body=None):
-        self.script.append((status, body))
-
-    def send(self, request, **kwargs):
-        self.requests.append(request)
-        if not self.script:
-            raise AssertionError('unexpected request: GET %s' % request.url)
-        status, body = self.script.pop(0)
-        response = requests.Response()
-        response.status_code, response.reason = status, {200: 'OK', 403: 'Forbidden'}.get(status, '')
-        if body is not None:
-            response.headers['Content-Type'] = 'application/json'
-            response._content = json.dumps(body).encode('utf-8')
-        else:
-            response._content = b''
-        response.request, response.url, response.encoding = request, request.url, 'utf-8'
-        return response
-
-
-@pytest.fixture
-def site(monkeypatch):
-    site = ScriptedSite()
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, 'send', site.send)
-    return site
 
 
 @pytest.fixture(scope='module')

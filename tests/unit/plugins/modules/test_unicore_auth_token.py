@@ -16,7 +16,6 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 import yaml
 
 from cryptography.hazmat.primitives import serialization
@@ -42,39 +41,6 @@ def unicore_token(valid_for=3000, serial=0):
     claims = {'sub': 'CN=Demo User,O=UNICORE,C=EU', 'iss': SITE_DN, 'aud': SITE_DN, 'iat': expires - 3600, 'exp': expires,
               'uid': 'demouser', 'jti': 'token-%d' % serial}
     return '%s.%s.c2lnbmF0dXJl' % (_b64url({'alg': 'RS256'}), _b64url(claims))
-
-
-class ScriptedSite:
-    """Stands in for the network below requests: answers from a script, records what was sent."""
-
-    def __init__(self):
-        self.script = []
-        self.requests = []
-
-    def issues(self, token):
-        self.script.append((200, token + '\n', 'text/plain'))
-
-    def refuses(self, status=403):
-        self.script.append((status, json.dumps({'errorMessage': 'Access denied'}), 'application/json'))
-
-    def send(self, request, **kwargs):
-        self.requests.append(request)
-        if not self.script:
-            raise AssertionError('unexpected request: GET %s' % request.url)
-        status, body, content_type = self.script.pop(0)
-        response = requests.Response()
-        response.status_code, response.reason = status, {200: 'OK', 403: 'Forbidden'}.get(status, '')
-        response.headers['Content-Type'] = content_type
-        response._content = body.encode('utf-8')
-        response.request, response.url, response.encoding = request, request.url, 'utf-8'
-        return response
-
-
-@pytest.fixture
-def site(monkeypatch):
-    site = ScriptedSite()
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, 'send', site.send)
-    return site
 
 
 @pytest.fixture
