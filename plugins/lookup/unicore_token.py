@@ -90,23 +90,26 @@ _raw:
   elements: str
 """
 
+import contextlib
+import hashlib
+import hmac
 import json
 import os
+import stat
+import time
 
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.module_utils._urls import plain_http_warning
-from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
-from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for
-
 # The option definitions of DOCUMENTATION with its doc fragments merged in, as
 # JSON; tests/scripts/lookup_option_definitions.py writes it from the
 # documentation and a unit test checks that the two agree.
 OPTION_DEFINITIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'plugin_utils', 'unicore_token_options.json')
+
+# Bump when what an answer depends on, or its entry, changes: older answers are then not found.
+ANSWER_FORMAT = 1
 
 
 def _register_option_definitions():
@@ -130,15 +133,153 @@ _register_option_definitions()
 
 
 class LookupModule(LookupBase):
+    """Answers from the remembered answers when it can, else works the answer out.
+
+    Ansible loads this file in a fresh worker for every host and task. It is
+    the one file of the collection that Python's bytecode cache serves there:
+    Ansible's collection loader compiles every other module of a collection from
+    source on each import, which would cost a cached token several times what the
+    rest of the lookup does (docs/performance.md). So this file reads the options
+    and looks up the answer remembered for exactly these inputs, and imports the
+    collection's code only to work out an answer, where all the rules are.
+    """
 
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleLookupError('unicore.auth.unicore_token takes no positional terms; give url= and the credential options')
+        unknown = sorted(set(kwargs) - set(self.option_definitions))
+        if unknown:
+            # Ansible would drop them silently: a misspelt lifetime= would give a token of the default lifetime.
+            raise AnsibleLookupError('unicore.auth.unicore_token: unknown option(s) %s; the options are listed by '
+                                     'ansible-doc -t lookup unicore.auth.unicore_token' % ', '.join(unknown))
+        option_variables = self.read_options(variables or {}, kwargs)
+        cache_dir = self._cache_dir(kwargs) if self.get_option('cache') else None
+        answer_key = None if cache_dir is None else self._answer_key(option_variables, kwargs)
+        answer = None if answer_key is None else remembered_answer(cache_dir, answer_key)
+        if answer is None:
+            answer = self._work_out_answer(option_variables, kwargs, cache_dir, answer_key)
+        for warning in answer['warnings']:
+            Display().warning('unicore.auth.unicore_token: %s' % warning)
+        return [answer['token']]
+
+    def read_options(self, variables, direct):
+        """Set the options from every documented source; return the option variables, templated.
+
+        ``set_options`` gives the direct arguments, ``vars:``, ``env:`` and ``ini:``
+        their documented precedence, but it takes variables untemplated
+        (``"{{ vault_password }}"``) and would type-check the template string, so
+        they are templated first. Blank values (AWX injects an empty string for an
+        input left blank) count as not given.
+        """
+        option_variables = {}
+        for name in self._source_names('vars'):
+            if name in variables:
+                value = self._templar.template(variables[name])
+                if not _is_blank(value):
+                    option_variables[name] = value
+        with self._blank_environment_hidden():
+            self.set_options(var_options=option_variables, direct=direct)
+        return option_variables
+
+    @contextlib.contextmanager
+    def _blank_environment_hidden(self):
+        """Hide blank ``UNICORE_*`` variables while options are read.
+
+        Ansible would check an empty string against the option's type and choices
+        (``auth_method: ''`` fails) instead of treating it as not given. The lookup
+        runs in a worker process of its own, and the variables are put back at once.
+        """
+        hidden = dict((name, os.environ.pop(name)) for name in self._source_names('env') if _is_blank(os.environ.get(name)))
         try:
-            options = lookup_options(self, variables, kwargs)
+            yield
+        finally:
+            os.environ.update(hidden)
+
+    def _source_names(self, source):
+        names = set()
+        for definition in self.option_definitions.values():
+            names.update(entry['name'] for entry in definition.get(source) or [])
+        return names
+
+    def _cache_dir(self, direct):
+        """The token cache's directory: ``cache_dir``, or its default place when not given."""
+        cache_dir = self.get_option('cache_dir')
+        # A blank path given directly is not given, rather than the current directory Ansible makes of it.
+        if cache_dir is None or _is_blank(direct.get('cache_dir')):
+            base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+            return os.path.join(base, 'unicore.auth', 'tokens')
+        return os.path.abspath(os.path.expanduser(str(cache_dir)))
+
+    def _answer_key(self, option_variables, direct):
+        """Everything the answer depends on but time, as text; None when it cannot be put in JSON.
+
+        The inputs as given (the strict checks of the rules judge them) and as
+        Ansible resolved them (ini and defaults), the working directory relative
+        paths depend on. It holds the secrets, so it is only ever hashed.
+        """
+        resolved = {}
+        for name in self.option_definitions:
+            value, origin = self.get_option_and_origin(name)
+            resolved[name] = [value, str(origin)]
+        environment = dict((name, os.environ[name]) for name in self._source_names('env') if name in os.environ)
+        inputs = {'format': ANSWER_FORMAT, 'direct': direct, 'variables': option_variables, 'environment': environment,
+                  'resolved': resolved, 'cwd': os.getcwd()}
+        try:
+            return json.dumps(inputs, sort_keys=True, separators=(',', ':'), default=str)
+        except (TypeError, ValueError):
+            return None
+
+    def _work_out_answer(self, option_variables, direct, cache_dir, answer_key):
+        """The answer by the rules: the options checked, the token from the token cache or the site."""
+        # Imported here: a remembered answer needs none of this (see the class's docstring).
+        from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+        from ansible_collections.unicore.auth.plugins.module_utils._urls import plain_http_warning
+        from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
+        from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
+        from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for
+
+        try:
+            options = lookup_options(self, option_variables, direct)
             insecure = plain_http_warning(options)
-            if insecure:
-                Display().warning('unicore.auth.unicore_token: %s' % insecure)
-            return [token_for(options)]
+            token, reusable_until = token_for(options, cache_dir)
+            answer = {'token': token, 'reusable_until': reusable_until, 'warnings': [insecure] if insecure else []}
+            if answer_key is not None and reusable_until is not None and reusable_until > time.time():
+                TokenCache(cache_dir).write_entry(_answer_name(cache_dir, answer_key), answer)
+            return answer
         except UnicoreError as error:
             raise AnsibleLookupError('unicore.auth.unicore_token: %s' % error.message)
+
+
+def _is_blank(value):
+    return isinstance(value, str) and value.strip() == ''
+
+
+def remembered_answer(cache_dir, answer_key):
+    """The answer remembered for ``answer_key`` while it may still be given, else None.
+
+    Anything unusual (a directory that is not private, no key yet, a damaged or
+    stale entry) is left to the rules, which report or repair it.
+    """
+    try:
+        name = _answer_name(cache_dir, answer_key)
+        answer = json.loads(_read_private(os.path.join(cache_dir, name)))
+        if answer['token'] and isinstance(answer['warnings'], list) and time.time() < answer['reusable_until']:
+            return answer
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _answer_name(cache_dir, answer_key):
+    """The entry name of an answer: an HMAC keyed with the cache's secret, so it reveals nothing of the inputs."""
+    status = os.lstat(cache_dir)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise OSError('not a private directory')
+    secret = _read_private(os.path.join(cache_dir, 'cache.key'))
+    return 'answer-' + hmac.new(secret, answer_key.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def _read_private(path):
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    with os.fdopen(descriptor, 'rb') as handle:
+        return handle.read()

@@ -118,6 +118,10 @@ class TokenRequest:
             return 'it is valid for less than min_validity (%d s)' % self.min_validity
         return None
 
+    def reusable_until(self, info):
+        """Until when the token described by ``info`` stays valid for at least min_validity (epoch seconds), or None."""
+        return None if info['exp'] is None else info['exp'] - self.min_validity
+
     def issue(self, client):
         try:
             return client.issue_auth_token(lifetime=self.lifetime, renewable=self.renewable, limited=self.limited)

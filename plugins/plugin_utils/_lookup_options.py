@@ -1,13 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options of the unicore.auth lookups, from every documented source (internal to the collection).
+"""The unicore_token lookup's options, checked, as an OptionAdapter (internal to the collection).
 
-``set_options`` gives the direct arguments, ``vars:``, ``env:`` and ``ini:`` their
-documented precedence, but three things it does not do are done here:
+The lookup has set its options from every documented source already
+(``LookupModule.read_options``); three things ``set_options`` does not do are done here:
 
-* variables arrive untemplated (``"{{ vault_password }}"``), and ``set_options``
-  would type-check the template string, so they are templated first;
+* a flag must be a boolean, where Ansible's lenient conversion takes "perhaps" for false;
 * a ``path`` option turns a blank value into the working directory and a
   relative one into a path under it; AWX injects blanks for inputs left empty,
   and UNICORE looks for a relative ``identity`` under ``~/.uftp/``, so path
@@ -18,7 +17,6 @@ documented precedence, but three things it does not do are done here:
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from ansible.errors import AnsibleError
@@ -28,16 +26,12 @@ from ansible_collections.unicore.auth.plugins.module_utils._errors import Unicor
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 
 
-def lookup_options(lookup, variables, direct):
-    """Set the lookup's options and return an OptionAdapter over them: templated, blanks unset, paths as given."""
-    unknown = sorted(set(direct) - set(lookup.option_definitions))
-    if unknown:
-        # Ansible would drop them silently: a misspelt lifetime= would give a token of the default lifetime.
-        raise UnicoreError('unknown option(s) %s; the options are listed by ansible-doc -t lookup unicore.auth.unicore_token'
-                           % ', '.join(unknown))
-    option_variables = _templated_option_variables(lookup, variables or {})
-    with _blank_environment_hidden(lookup):
-        lookup.set_options(var_options=option_variables, direct=direct)
+def lookup_options(lookup, option_variables, direct):
+    """An OptionAdapter over the lookup's options, which are set already: flags checked, blanks unset, paths as given.
+
+    ``option_variables`` and ``direct`` are what the options were set from: the
+    templated option variables and the lookup's arguments.
+    """
     overrides = {}
     for name, definition in lookup.option_definitions.items():
         if definition.get('type') == 'bool':
@@ -53,44 +47,6 @@ def lookup_options(lookup, variables, direct):
     return OptionAdapter(lambda name: overrides[name] if name in overrides else lookup.get_option(name),
                          overrides.__setitem__, lambda name: name in lookup.option_definitions,
                          file_reader=lambda path: _read_through_loader(lookup, path))
-
-
-def _templated_option_variables(lookup, variables):
-    """The option variables, templated; blank ones left out, as not given."""
-    templated = {}
-    for name in _source_names(lookup, 'vars'):
-        if name in variables:
-            value = lookup._templar.template(variables[name])
-            if not _is_blank(value):
-                templated[name] = value
-    return templated
-
-
-@contextlib.contextmanager
-def _blank_environment_hidden(lookup):
-    """Hide blank ``UNICORE_*`` variables while options are read.
-
-    AWX injects an empty string for a credential input left blank; Ansible would
-    check it against the option's type and choices (``auth_method: ''`` fails)
-    instead of treating it as not given. The lookup runs in a worker process of
-    its own, and the variables are put back at once.
-    """
-    hidden = dict((name, os.environ.pop(name)) for name in _source_names(lookup, 'env') if _is_blank(os.environ.get(name)))
-    try:
-        yield
-    finally:
-        os.environ.update(hidden)
-
-
-def _source_names(lookup, source):
-    names = set()
-    for definition in lookup.option_definitions.values():
-        names.update(entry['name'] for entry in definition.get(source) or [])
-    return names
-
-
-def _is_blank(value):
-    return isinstance(value, str) and value.strip() == ''
 
 
 def _check_boolean(name, raw):

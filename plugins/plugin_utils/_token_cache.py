@@ -12,6 +12,9 @@ every fork of a run, and later runs, share:
   keyed with a random secret kept in the directory, so a name reveals nothing
   about the credentials, even a weak password;
 * an entry holds only the issued token and where it came from, never a credential;
+* beside them, the lookup keeps its remembered answers (``answer-`` entries,
+  see plugins/lookup/unicore_token.py): a token, until when it may be given,
+  and the warnings that go with it;
 * a lock per entry makes concurrent forks wait for the one that issues, so
   N hosts x M tasks cost one token.
 """
@@ -31,11 +34,6 @@ from ansible_collections.unicore.auth.plugins.module_utils._token_claims import 
 
 KEY_FILE = 'cache.key'
 KEY_BYTES = 32
-
-
-def default_cache_dir():
-    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-    return os.path.join(base, 'unicore.auth', 'tokens')
 
 
 class TokenCache:
@@ -65,7 +63,7 @@ class TokenCache:
             token = self._fitting_token(name, request)
             if token is None:
                 token, issuer = issue()
-                self._write(name, {'token': token, 'issuer': issuer})
+                self.write_entry(name, {'token': token, 'issuer': issuer})
         return token
 
     def _fitting_token(self, name, request):
@@ -138,7 +136,8 @@ class TokenCache:
         except OSError as exc:
             raise UnicoreError('cache_dir: cannot read %s: %s' % (path, exc.strerror))
 
-    def _write(self, name, entry):
+    def write_entry(self, name, entry):
+        """Write ``entry`` (JSON) as the file ``name``: private, and atomically, so readers see the old entry or the new one."""
         descriptor, temporary = tempfile.mkstemp(dir=self.directory, prefix='.%s.' % name, suffix='.tmp')
         try:
             with os.fdopen(descriptor, 'w') as handle:

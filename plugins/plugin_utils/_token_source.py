@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
-from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache, default_cache_dir
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
 
 # Everything that decides who the token is for and what it allows. Secrets are
 # part of it so that a wrong password never gets a token someone else cached;
@@ -28,8 +28,12 @@ def _text(value):
     return None if value is None else str(value)
 
 
-def token_for(options):
-    """The token the options ask for, issued at most once per cache entry."""
+def token_for(options, cache_dir):
+    """The token the options ask for and until when it may be given again: ``(token, reusable_until)``.
+
+    With a ``cache_dir`` the token is issued at most once per cache entry; with
+    None every call issues one.
+    """
     request = TokenRequest.from_options(options)
     request.validate()
     url = checked_site_url(options.get_option('url'))
@@ -47,7 +51,8 @@ def token_for(options):
             client.transport.close()
         return token, token_info(token)['iss']
 
-    if not options.get_option_default('cache', True):
-        return issue()[0]
-    cache = TokenCache(options.get_given('cache_dir') or default_cache_dir())
-    return cache.get_or_issue(cache_identity(options, url, request), request, issue)
+    if cache_dir is None:
+        token = issue()[0]
+    else:
+        token = TokenCache(cache_dir).get_or_issue(cache_identity(options, url, request), request, issue)
+    return token, request.reusable_until(token_info(token))

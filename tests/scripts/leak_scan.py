@@ -31,8 +31,10 @@ Scanned, as bytes:
 Token caches (directories holding a ``cache.key``, in the lookup's default
 place ~/.cache/unicore.auth/tokens and anywhere in the scanned trees) are the
 one place where issued tokens belong: each entry must be a JSON object with
-only ``token`` and ``issuer``, the token a JWT (one this server issued, for an
-entry written during the run), and the file must hold no credential.
+only ``token`` and ``issuer`` (a remembered answer of the lookup, named
+``answer-*``: only ``token``, ``reusable_until`` and ``warnings``), the token a
+JWT (one this server issued, for an entry written during the run), and the file
+must hold no credential.
 
 A hit is reported by file, line and kind of secret, never the secret.  Exits
 1 on any hit (or when there is nothing to search for), 0 otherwise; --junit
@@ -59,6 +61,8 @@ DER_HEADER = 64
 MAX_FILE_BYTES = 256 * 1024 * 1024
 CACHE_KEY_FILE = 'cache.key'
 CACHE_ENTRY_KEYS = {'token', 'issuer'}
+ANSWER_PREFIX = 'answer-'
+ANSWER_KEYS = {'token', 'reusable_until', 'warnings'}
 BASE64_LINE = re.compile(rb'^[A-Za-z0-9+/=]+$')
 # what a key or a token may be wrapped or escaped with in a text
 LINE_BREAKS = re.compile(rb'\\r|\\n|\s')
@@ -299,16 +303,18 @@ class Scan:
                 self.problems.append((path, 'temporary file left behind'))
                 continue
             self.cache_entries += 1
-            self._check_cache_entry(path, data, signatures, since if own else None)
+            allowed = ANSWER_KEYS if name.startswith(ANSWER_PREFIX) else CACHE_ENTRY_KEYS
+            self._check_cache_entry(path, data, allowed, signatures, since if own else None)
 
-    def _check_cache_entry(self, path, data, signatures, since):
+    def _check_cache_entry(self, path, data, allowed, signatures, since):
         try:
             entry = json.loads(data.decode('utf-8'))
         except ValueError:
             self.problems.append((path, 'not a JSON cache entry'))
             return
-        if not isinstance(entry, dict) or not set(entry) <= CACHE_ENTRY_KEYS or not isinstance(entry.get('token'), str):
-            self.problems.append((path, 'holds more than a token and its issuer: %s' % sorted(entry) if isinstance(entry, dict) else 'not an object'))
+        if not isinstance(entry, dict) or not set(entry) <= allowed or not isinstance(entry.get('token'), str):
+            self.problems.append((path, 'holds more than %s: %s' % (' and '.join(sorted(allowed)), sorted(entry))
+                                  if isinstance(entry, dict) else 'not an object'))
             return
         parts = entry['token'].split('.')
         if len(parts) != 3 or not all(parts) or not _issued_claims(parts[1]):
@@ -476,14 +482,16 @@ def self_test(out=sys.stdout):
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\nnothing secret here\n')
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x'}))
+    write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'warnings': []}))
     clean = scan()
-    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 3 and clean.cache_entries == 1)]
+    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 4 and clean.cache_entries == 2)]
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\n+ demo_password=%s\n' % secret_password)
     write(os.path.join(temp, 'left-behind'), 'x\n%s\n' % body[3])
     write(os.path.join(output, 'leak-scan', 'ansible.log'), '"content": "%s"\n' % '\\n'.join(body[1:5]))
     write(os.path.join(output, 'junit.xml'), '<x>%s</x>\n' % token)
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x', 'password': secret_password}))
+    write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'issuer': 'CN=x'}))
     dirty = scan()
     hits = {(os.path.basename(path), line, kind) for path, line, kind in dirty.hits}
     checks += [
@@ -492,6 +500,8 @@ def self_test(out=sys.stdout):
         ('a key as one escaped string is found', ('ansible.log', 1, 'private_key_unwrapped') in hits),
         ('an issued token is found', ('junit.xml', 1, 'issued_token') in hits),
         ('a credential in a token cache is found', any('password' in problem for _path, problem in dirty.problems)),
+        ('an answer holding more than it should is found',
+         any(path.endswith(ANSWER_PREFIX + 'entry') and 'holds more than' in problem for path, problem in dirty.problems)),
         ('the report never shows a secret', secret_password not in _report_text(dirty) and body[3] not in _report_text(dirty)),
     ]
     failed = [name for name, passed in checks if not passed]

@@ -5,15 +5,29 @@
 
 from __future__ import annotations
 
-import pytest
-import yaml
+import base64
+import json
+import time
 
+import pytest
+import requests
+import yaml
+from requests.adapters import BaseAdapter
+
+from ansible import constants as C
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible.parsing.yaml.loader import AnsibleLoader
-from ansible.template import trust_as_template
+from ansible.template import Templar, trust_as_template
 from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
+from ansible_collections.unicore.auth.plugins.module_utils import _client
+
+LOOKUP_NAME = 'unicore.auth.unicore_token'
+SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
+VAULT_PASSWORD = b'vault-password-for-tests'
 
 FRAGMENTS = {
     'unicore.auth.connection': connection.ModuleDocFragment,
@@ -40,3 +54,89 @@ def documented_lookup_options():
     documentation = yaml.load(trust_as_template(unicore_token.DOCUMENTATION), Loader=AnsibleLoader)
     add_fragments(documentation, unicore_token.__file__, fragment_loader=FragmentLoader())
     return documentation['options']
+
+
+def register_lookup_options(options):
+    """Give Ansible's config manager the lookup's option definitions, as the plugin loader does when loading it."""
+    C.config.initialize_plugin_configuration_definitions('lookup', LOOKUP_NAME, options)
+
+
+@pytest.fixture
+def loader():
+    data_loader = DataLoader()
+    data_loader.set_vault_secrets([('default', VaultSecret(VAULT_PASSWORD))])
+    return data_loader
+
+
+@pytest.fixture
+def vault_encrypt():
+    """``vault_encrypt(text)``: the text as ansible-vault encrypts it with the password the ``loader`` knows."""
+    return VaultLib([('default', VaultSecret(VAULT_PASSWORD))]).encrypt
+
+
+@pytest.fixture
+def make_lookup(loader, documented_lookup_options):
+    """``make_lookup(variables)``: a LookupModule as Ansible hands it a task's variables."""
+    register_lookup_options(documented_lookup_options)
+
+    def build(variables):
+        lookup = unicore_token.LookupModule(loader=loader, templar=Templar(loader=loader, variables=variables))
+        lookup._load_name = LOOKUP_NAME
+        return lookup
+    return build
+
+
+class TokenSite(BaseAdapter):
+    """Answers every GET with the next issued token and records the request."""
+
+    def __init__(self, site):
+        super().__init__()
+        self.site = site
+
+    def send(self, request, **kwargs):
+        self.site.requests.append(request)
+        response = requests.Response()
+        response.status_code = 200
+        response.headers['Content-Type'] = 'text/plain'
+        response._content = (self.site.tokens.pop(0) + '\n').encode('ascii')
+        response.request, response.url, response.encoding = request, request.url, 'utf-8'
+        return response
+
+    def close(self):
+        pass
+
+
+class Site:
+    """The tokens the site issues, in turn, and the requests it got."""
+
+    def __init__(self):
+        self.tokens = []
+        self.requests = []
+
+    def will_issue(self, serial=0, valid_for=3600):
+        """Queue a new limited token as a UNICORE site issues it (nobody here checks the signature); return it."""
+        expires = int(time.time()) + valid_for
+        claims = {'sub': 'CN=Demo User,O=UNICORE,C=EU', 'iss': SITE_DN, 'aud': SITE_DN, 'iat': expires - 3600, 'exp': expires,
+                  'jti': 'token-%d' % serial}
+        token = '%s.%s.c2lnbmF0dXJl' % (_b64url({'alg': 'RS256'}), _b64url(claims))
+        self.tokens.append(token)
+        return token
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).rstrip(b'=').decode('ascii')
+
+
+@pytest.fixture
+def site(monkeypatch):
+    site = Site()
+    real_transport_from_options = _client.transport_from_options
+
+    def transport_from_options(options, credential=None):
+        transport = real_transport_from_options(options, credential)
+        for scheme in ('https://', 'http://'):
+            transport._http.mount(scheme, TokenSite(site))
+        return transport
+
+    monkeypatch.setattr(_client, 'transport_from_options', transport_from_options)
+    return site

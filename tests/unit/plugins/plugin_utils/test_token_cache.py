@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
-from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import KEY_FILE, TokenCache, default_cache_dir
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import KEY_FILE, TokenCache
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
@@ -74,14 +74,6 @@ def test_the_directory_is_created_private(cache_dir):
     TokenCache(cache_dir)
     assert cache_dir.is_dir()
     assert mode_of(cache_dir) == 0o700
-
-
-def test_the_default_directory_follows_xdg_cache_home_or_home(monkeypatch, tmp_path):
-    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
-    assert default_cache_dir() == str(tmp_path / 'xdg' / 'unicore.auth' / 'tokens')
-    monkeypatch.delenv('XDG_CACHE_HOME')
-    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
-    assert default_cache_dir() == str(tmp_path / 'home' / '.cache' / 'unicore.auth' / 'tokens')
 
 
 @pytest.mark.parametrize('mode', [0o770, 0o720, 0o703, 0o777])

@@ -4,7 +4,7 @@
 """token_for, the lookup's source of tokens: what identifies a cache entry, and what a cache hit costs.
 
 The real client and transport run; ``_client.transport_from_options`` (which token_for
-imports only on a cache miss) is wrapped so that the transport answers from a script
+imports only on a cache miss) is wrapped by the ``site`` fixture (conftest.py), so that the transport answers from a script
 of issued tokens instead of the network.
 """
 
@@ -15,19 +15,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
-import requests
 import yaml
-from requests.adapters import BaseAdapter
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token as lookup_plugin
-from ansible_collections.unicore.auth.plugins.module_utils import _client, _credentials
+from ansible_collections.unicore.auth.plugins.module_utils import _credentials
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
@@ -36,7 +33,6 @@ from ansible_collections.unicore.auth.plugins.plugin_utils import _token_source
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import IDENTITY_OPTIONS, cache_identity, token_for
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
-SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
 PASSWORD = 'Pässw0rd-never-shown'
 # The identity a token is asked for plus the properties it must have: computed, not copied from an option.
 REQUEST_FIELDS = {'url', 'preferences', 'lifetime', 'renewable', 'limited'}
@@ -50,66 +46,15 @@ def lookup_option_docs():
     return documented
 
 
-def _b64url(data):
-    return base64.urlsafe_b64encode(json.dumps(data).encode('utf-8')).rstrip(b'=').decode('ascii')
-
-
-def unicore_token(serial=0, valid_for=3600):
-    expires = int(time.time()) + valid_for
-    claims = {'sub': 'CN=Demo User,O=UNICORE,C=EU', 'iss': SITE_DN, 'aud': SITE_DN, 'iat': expires - 3600, 'exp': expires,
-              'jti': 'token-%d' % serial}
-    return '%s.%s.c2lnbmF0dXJl' % (_b64url({'alg': 'RS256'}), _b64url(claims))
-
-
 @pytest.fixture
-def lookup_options(tmp_path):
+def lookup_options():
     """``lookup_options(**given)``: what the lookup hands to token_for (every documented option, defaults filled in)."""
     def build(**given):
         params = {name: doc.get('default') for name, doc in lookup_option_docs().items()}
-        params.update(url=SITE, cache_dir=str(tmp_path / 'cache'))
+        params.update(url=SITE)
         params.update(given)
         return OptionAdapter.from_dict(params)
     return build
-
-
-class TokenSite(BaseAdapter):
-    """Answers every GET with the next issued token and records the request."""
-
-    def __init__(self, site):
-        super().__init__()
-        self.site = site
-
-    def send(self, request, **kwargs):
-        self.site.requests.append(request)
-        response = requests.Response()
-        response.status_code = 200
-        response.headers['Content-Type'] = 'text/plain'
-        response._content = (self.site.tokens.pop(0) + '\n').encode('ascii')
-        response.request, response.url, response.encoding = request, request.url, 'utf-8'
-        return response
-
-    def close(self):
-        pass
-
-
-class Site:
-    def __init__(self):
-        self.tokens = []
-        self.requests = []
-
-
-@pytest.fixture
-def site(monkeypatch):
-    site = Site()
-    real_transport_from_options = _client.transport_from_options
-
-    def transport_from_options(options, credential=None):
-        transport = real_transport_from_options(options, credential)
-        transport._http.mount('https://', TokenSite(site))
-        return transport
-
-    monkeypatch.setattr(_client, 'transport_from_options', transport_from_options)
-    return site
 
 
 # ---------------------------------------------------------------- cache_identity
@@ -153,45 +98,57 @@ def test_preferences_given_as_dict_or_header_name_the_same_entry(lookup_options)
 
 # ---------------------------------------------------------------- token_for
 
-def test_the_first_lookup_issues_and_the_next_ones_are_cache_hits(site, lookup_options):
-    site.tokens = [unicore_token()]
+@pytest.fixture
+def cache_dir(tmp_path):
+    return str(tmp_path / 'cache')
+
+
+def test_the_first_lookup_issues_and_the_next_ones_are_cache_hits(site, lookup_options, cache_dir):
+    site.will_issue()
     options = lookup_options(username='demouser', password=PASSWORD)
-    assert token_for(options) == token_for(options) == token_for(options)
+    assert token_for(options, cache_dir) == token_for(options, cache_dir) == token_for(options, cache_dir)
     assert len(site.requests) == 1
     assert site.requests[0].headers['Authorization'].startswith('Basic ')
 
 
-def test_a_cache_hit_builds_no_credential(site, lookup_options, monkeypatch):
-    issued = unicore_token()
-    site.tokens = [issued]
-    assert token_for(lookup_options(username='demouser', password=PASSWORD)) == issued
+def test_the_token_may_be_given_until_min_validity_before_it_expires(site, lookup_options, cache_dir):
+    issued = site.will_issue(valid_for=3600)
+    token, reusable_until = token_for(lookup_options(username='demouser', password=PASSWORD, min_validity=600), cache_dir)
+    assert token == issued
+    assert reusable_until == json.loads(base64.urlsafe_b64decode(issued.split('.')[1] + '=='))['exp'] - 600
+
+
+def test_a_cache_hit_builds_no_credential(site, lookup_options, cache_dir, monkeypatch):
+    issued = site.will_issue()
+    assert token_for(lookup_options(username='demouser', password=PASSWORD), cache_dir)[0] == issued
 
     def no_credential(options):
         raise AssertionError('a credential was built for a cache hit')
     monkeypatch.setattr(_credentials, 'credential_from_options', no_credential)
-    assert token_for(lookup_options(username='demouser', password=PASSWORD)) == issued
+    assert token_for(lookup_options(username='demouser', password=PASSWORD), cache_dir)[0] == issued
     assert len(site.requests) == 1
 
 
-def test_another_password_is_a_cache_miss(site, lookup_options):
-    site.tokens = [unicore_token(1), unicore_token(2)]
-    first = token_for(lookup_options(username='demouser', password=PASSWORD))
-    second = token_for(lookup_options(username='demouser', password='another-password'))
+def test_another_password_is_a_cache_miss(site, lookup_options, cache_dir):
+    site.will_issue(1)
+    site.will_issue(2)
+    first = token_for(lookup_options(username='demouser', password=PASSWORD), cache_dir)
+    second = token_for(lookup_options(username='demouser', password='another-password'), cache_dir)
     assert first != second
     assert len(site.requests) == 2
 
 
-def test_without_the_cache_every_lookup_issues_and_nothing_is_written(site, lookup_options, tmp_path):
-    site.tokens = [unicore_token(1), unicore_token(2)]
-    options = lookup_options(username='demouser', password=PASSWORD, cache=False)
-    assert token_for(options) != token_for(options)
+def test_without_a_cache_every_lookup_issues(site, lookup_options):
+    site.will_issue(1)
+    site.will_issue(2)
+    options = lookup_options(username='demouser', password=PASSWORD)
+    assert token_for(options, None) != token_for(options, None)
     assert len(site.requests) == 2
-    assert not (tmp_path / 'cache').exists()
 
 
-def test_the_request_properties_are_sent_to_the_site(site, lookup_options):
-    site.tokens = [unicore_token()]
-    token_for(lookup_options(username='demouser', password=PASSWORD, lifetime=7200, limited=False))
+def test_the_request_properties_are_sent_to_the_site(site, lookup_options, cache_dir):
+    site.will_issue()
+    token_for(lookup_options(username='demouser', password=PASSWORD, lifetime=7200, limited=False), cache_dir)
     assert site.requests[0].url == SITE + '/token?lifetime=7200'
 
 
@@ -199,11 +156,11 @@ def test_the_request_properties_are_sent_to_the_site(site, lookup_options):
     ({'lifetime': 0}, 'lifetime must be a positive number of seconds, got 0'),
     ({'url': None}, 'url is required'),
 ])
-def test_a_bad_request_is_refused_before_the_cache_is_opened(site, lookup_options, tmp_path, given, message):
+def test_a_bad_request_is_refused_before_the_cache_is_opened(site, lookup_options, cache_dir, given, message):
     with pytest.raises(UnicoreError) as error:
-        token_for(lookup_options(**dict({'username': 'demouser', 'password': PASSWORD}, **given)))
+        token_for(lookup_options(**dict({'username': 'demouser', 'password': PASSWORD}, **given)), cache_dir)
     assert str(error.value).startswith(message)
-    assert not (tmp_path / 'cache').exists()
+    assert not os.path.exists(cache_dir)
     assert site.requests == []
 
 
@@ -217,15 +174,16 @@ def _ed25519_key_text():
 
 @pytest.mark.parametrize('login', ['password', 'ssh_key'])
 def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cryptography(site, tmp_path, login):
-    given = {'url': SITE, 'cache_dir': str(tmp_path / 'cache'), 'username': 'demouser', 'retries': 0}
+    given = {'url': SITE, 'username': 'demouser', 'retries': 0}
     if login == 'password':
         given['password'] = PASSWORD
     else:
         given['identity_content'] = _ed25519_key_text()
     params = {name: doc.get('default') for name, doc in lookup_option_docs().items()}
     params.update(given)
-    site.tokens = [unicore_token()]
-    issued = token_for(OptionAdapter.from_dict(dict(params)))
+    site.will_issue()
+    directory = str(tmp_path / 'cache')
+    issued, dummy = token_for(OptionAdapter.from_dict(dict(params)), directory)
 
     # The collection root is the directory that holds ansible_collections/.
     collection_root = os.path.abspath(os.path.join(os.path.dirname(_token_source.__file__), *['..'] * 5))
@@ -233,11 +191,11 @@ def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cry
         'import json, sys',
         'from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter',
         'from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for',
-        'token = token_for(OptionAdapter.from_dict(json.loads(sys.stdin.read())))',
+        'token, dummy = token_for(OptionAdapter.from_dict(json.loads(sys.stdin.read())), sys.argv[1])',
         'libraries = ("requests", "urllib3", "jwt", "cryptography")',
         'print(json.dumps([token, sorted(name for name in sys.modules if name.split(".")[0] in libraries)]))',
     ])
-    result = subprocess.run([sys.executable, '-c', program], input=json.dumps(params), capture_output=True, text=True,
+    result = subprocess.run([sys.executable, '-c', program, directory], input=json.dumps(params), capture_output=True, text=True,
                             check=False, env=dict(os.environ, PYTHONPATH=collection_root), timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [issued, []]

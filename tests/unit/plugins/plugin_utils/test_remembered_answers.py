@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lookup's remembered answers: exactly the same inputs get the same answer without the rules; anything else goes through them.
+
+The lookup runs as a task runs it, with the real token cache; the ``site`` fixture
+(conftest.py) answers the token requests. ``rules`` counts how often the lookup
+works an answer out (``token_for``), the only way to it besides a remembered answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+
+import pytest
+
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.unicore.auth.plugins.lookup import unicore_token
+from ansible_collections.unicore.auth.plugins.plugin_utils import _token_source
+
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+PASSWORD = 'Pässw0rd-never-shown'
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    return tmp_path / 'cache'
+
+
+@pytest.fixture
+def lookup(make_lookup, cache_dir):
+    """``lookup(**given)``: the token from a run of the lookup with these options beside url, login and cache_dir."""
+    def run(**given):
+        options = dict(url=SITE, username='demouser', password=PASSWORD, cache_dir=str(cache_dir), retries=0)
+        options.update(given)
+        return make_lookup({}).run([], variables={}, **options)[0]
+    return run
+
+
+@pytest.fixture
+def rules(monkeypatch):
+    calls = []
+    real_token_for = _token_source.token_for
+
+    def token_for(options, cache_dir):
+        calls.append(cache_dir)
+        return real_token_for(options, cache_dir)
+    monkeypatch.setattr(_token_source, 'token_for', token_for)
+    return calls
+
+
+def answer_entries(cache_dir):
+    return sorted(name for name in os.listdir(cache_dir) if name.startswith('answer-'))
+
+
+def test_the_same_inputs_get_the_remembered_answer_without_the_rules(site, lookup, rules):
+    issued = site.will_issue()
+    assert lookup() == lookup() == lookup() == issued
+    assert len(rules) == 1
+    assert len(site.requests) == 1
+
+
+def test_an_answer_is_a_private_entry_that_reveals_no_input(site, lookup, cache_dir):
+    issued = site.will_issue()
+    lookup(min_validity=600)
+    names = answer_entries(cache_dir)
+    assert len(names) == 1
+    entry = cache_dir / names[0]
+    assert stat.S_IMODE(entry.lstat().st_mode) == 0o600
+    answer = json.loads(entry.read_text())
+    assert sorted(answer) == ['reusable_until', 'token', 'warnings']
+    assert answer['token'] == issued and answer['warnings'] == []
+    assert time.time() + 3600 - 600 - 5 < answer['reusable_until'] <= time.time() + 3600 - 600
+    for name in os.listdir(cache_dir):
+        assert 'demouser' not in name
+        assert PASSWORD.encode('utf-8') not in (cache_dir / name).read_bytes(), name
+
+
+@pytest.mark.parametrize('change, new_tokens', [
+    ({'min_validity': 600}, 0),     # another answer, but the cached token fits it
+    ({'timeout': 5}, 0),
+    ({'limited': 'yes'}, 0),        # the same flag, spelt otherwise
+    ({'password': 'another-password'}, 1),
+    ({'lifetime': 7200}, 1),
+])
+def test_any_other_input_goes_through_the_rules(site, lookup, rules, change, new_tokens):
+    first = site.will_issue(1)
+    site.will_issue(2)
+    assert lookup() == first
+    second = lookup(**change)
+    assert (second != first) == bool(new_tokens)
+    assert len(rules) == 2
+    assert len(site.requests) == 1 + new_tokens
+    assert lookup(**change) == second
+    assert len(rules) == 2
+
+
+def test_a_flag_that_is_neither_true_nor_false_is_refused_after_an_answer_for_false(site, lookup):
+    # Ansible's own conversion takes "perhaps" for false: the answer for limited=false must not be given to it.
+    site.will_issue()
+    lookup(limited=False)
+    with pytest.raises(AnsibleLookupError) as error:
+        lookup(limited='perhaps')
+    assert str(error.value) == "unicore.auth.unicore_token: limited must be a boolean (true or false), got 'perhaps'"
+
+
+def test_an_option_from_the_environment_is_an_input_too(site, lookup, rules, monkeypatch):
+    site.will_issue(1)
+    second = site.will_issue(2)
+    lookup()
+    monkeypatch.setenv('UNICORE_LIFETIME', '7200')
+    assert lookup() == second
+    assert len(rules) == 2
+    assert site.requests[1].url.startswith(SITE + '/token?lifetime=7200')
+
+
+def test_an_answer_is_given_until_min_validity_before_the_token_expires(site, lookup, rules, monkeypatch):
+    first = site.will_issue(1, valid_for=700)
+    second = site.will_issue(2)
+    assert lookup(min_validity=600) == lookup(min_validity=600) == first
+    now = time.time()
+    monkeypatch.setattr(time, 'time', lambda: now + 101)
+    assert lookup(min_validity=600) == second
+    assert len(rules) == 2
+    assert len(site.requests) == 2
+
+
+@pytest.mark.parametrize('content', [
+    b'',
+    b'{"token": ',
+    b'[]',
+    b'{"token": "", "reusable_until": 9999999999, "warnings": []}',
+    b'{"token": "forged", "reusable_until": "later", "warnings": []}',
+    b'{"token": "forged", "reusable_until": 9999999999}',
+])
+def test_a_damaged_answer_goes_through_the_rules_and_is_written_anew(site, lookup, rules, cache_dir, content):
+    issued = site.will_issue()
+    lookup()
+    entry = cache_dir / answer_entries(cache_dir)[0]
+    entry.write_bytes(content)
+    assert lookup() == issued
+    assert len(rules) == 2
+    assert json.loads(entry.read_text())['token'] == issued
+    assert len(site.requests) == 1
+
+
+def test_an_answer_is_never_read_through_a_symbolic_link(site, lookup, rules, cache_dir, tmp_path):
+    issued = site.will_issue()
+    lookup()
+    entry = cache_dir / answer_entries(cache_dir)[0]
+    forged = tmp_path / 'forged'
+    forged.write_text(json.dumps({'token': 'forged', 'reusable_until': time.time() + 3600, 'warnings': []}))
+    entry.unlink()
+    entry.symlink_to(forged)
+    assert lookup() == issued
+    assert len(rules) == 2
+
+
+def test_answers_in_a_directory_others_can_write_to_are_not_given(site, lookup, rules, cache_dir):
+    site.will_issue()
+    lookup()
+    cache_dir.chmod(0o777)
+    with pytest.raises(AnsibleLookupError) as error:
+        lookup()
+    assert str(error.value) == ('unicore.auth.unicore_token: cache_dir: %s is writable by other users (mode 777); make it 0700'
+                                % cache_dir)
+    assert len(rules) == 2
+
+
+def test_without_the_cache_nothing_is_remembered(site, lookup, rules, cache_dir):
+    first = site.will_issue(1)
+    second = site.will_issue(2)
+    assert [lookup(cache=False), lookup(cache=False)] == [first, second]
+    assert len(rules) == 2
+    assert not cache_dir.exists()
+
+
+def test_the_warnings_of_an_answer_are_given_with_it_each_time(site, lookup, rules, monkeypatch):
+    warnings = []
+
+    class Display:
+        def warning(self, message):
+            warnings.append(message)
+    monkeypatch.setattr(unicore_token, 'Display', Display)
+    site.will_issue()
+    plain = 'http://site.example:8080/DEMO-SITE/rest/core'
+    assert lookup(url=plain) == lookup(url=plain)
+    assert len(rules) == 1
+    assert len(warnings) == 2
+    assert warnings[0] == warnings[1]
+    assert warnings[0].startswith('unicore.auth.unicore_token: url: %s is not HTTPS' % plain)
