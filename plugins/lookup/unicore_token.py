@@ -112,7 +112,12 @@ OPTION_DEFINITIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'p
 ANSWER_FORMAT = 1
 
 
-def _register_option_definitions():
+def _load_option_definitions():
+    with open(OPTION_DEFINITIONS, encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+def _register_option_definitions(definitions):
     """Give Ansible the option definitions before its plugin loader parses the documentation.
 
     Ansible loads a lookup anew in a forked worker for every host and task, and
@@ -122,14 +127,20 @@ def _register_option_definitions():
     internal of ansible-core is missing, the documentation is parsed as usual.
     """
     try:
-        with open(OPTION_DEFINITIONS, encoding='utf-8') as handle:
-            definitions = json.load(handle)
         C.config.initialize_plugin_configuration_definitions('lookup', __name__, definitions)
-    except (AttributeError, OSError, ValueError):
+    except AttributeError:
         pass
 
 
-_register_option_definitions()
+def _source_names(definitions, source):
+    return frozenset(entry['name'] for definition in definitions.values() for entry in definition.get(source) or [])
+
+
+_DEFINITIONS = _load_option_definitions()
+_register_option_definitions(_DEFINITIONS)
+# The variable and environment names the options are read from.
+OPTION_VARIABLES = _source_names(_DEFINITIONS, 'vars')
+OPTION_ENVIRONMENT = _source_names(_DEFINITIONS, 'env')
 
 
 class LookupModule(LookupBase):
@@ -152,81 +163,86 @@ class LookupModule(LookupBase):
             # Ansible would drop them silently: a misspelt lifetime= would give a token of the default lifetime.
             raise AnsibleLookupError('unicore.auth.unicore_token: unknown option(s) %s; the options are listed by '
                                      'ansible-doc -t lookup unicore.auth.unicore_token' % ', '.join(unknown))
-        option_variables = self.read_options(variables or {}, kwargs)
-        cache_dir = self._cache_dir(kwargs) if self.get_option('cache') else None
+        option_variables = self.templated_option_variables(variables or {})
+        with self._blank_environment_hidden():
+            cache_dir = self._cache_dir(option_variables, kwargs)
         answer_key = None if cache_dir is None else self._answer_key(option_variables, kwargs)
         answer = None if answer_key is None else remembered_answer(cache_dir, answer_key)
         if answer is None:
+            self.set_options_from(option_variables, kwargs)
             answer = self._work_out_answer(option_variables, kwargs, cache_dir, answer_key)
         for warning in answer['warnings']:
             Display().warning('unicore.auth.unicore_token: %s' % warning)
         return [answer['token']]
 
-    def read_options(self, variables, direct):
-        """Set the options from every documented source; return the option variables, templated.
+    def templated_option_variables(self, variables):
+        """The option variables (``unicore_*``) among ``variables``, templated; blank ones left out, as not given.
 
-        ``set_options`` gives the direct arguments, ``vars:``, ``env:`` and ``ini:``
-        their documented precedence, but it takes variables untemplated
-        (``"{{ vault_password }}"``) and would type-check the template string, so
-        they are templated first. Blank values (AWX injects an empty string for an
-        input left blank) count as not given.
+        Ansible hands a lookup the variables untemplated (``"{{ vault_password }}"``),
+        and ``set_options`` would type-check the template string.
         """
         option_variables = {}
-        for name in self._source_names('vars'):
+        for name in OPTION_VARIABLES:
             if name in variables:
                 value = self._templar.template(variables[name])
                 if not _is_blank(value):
                     option_variables[name] = value
+        return option_variables
+
+    def set_options_from(self, option_variables, direct):
+        """Set every option from its documented sources, with their precedence: direct, ``vars:``, ``env:``, ``ini:``."""
         with self._blank_environment_hidden():
             self.set_options(var_options=option_variables, direct=direct)
-        return option_variables
 
     @contextlib.contextmanager
     def _blank_environment_hidden(self):
         """Hide blank ``UNICORE_*`` variables while options are read.
 
-        Ansible would check an empty string against the option's type and choices
-        (``auth_method: ''`` fails) instead of treating it as not given. The lookup
-        runs in a worker process of its own, and the variables are put back at once.
+        AWX injects an empty string for an input left blank; Ansible would check
+        it against the option's type and choices (``auth_method: ''`` fails)
+        instead of treating it as not given. The lookup runs in a worker process
+        of its own, and the variables are put back at once.
         """
-        hidden = dict((name, os.environ.pop(name)) for name in self._source_names('env') if _is_blank(os.environ.get(name)))
+        hidden = dict((name, os.environ.pop(name)) for name in OPTION_ENVIRONMENT if _is_blank(os.environ.get(name)))
         try:
             yield
         finally:
             os.environ.update(hidden)
 
-    def _source_names(self, source):
-        names = set()
-        for definition in self.option_definitions.values():
-            names.update(entry['name'] for entry in definition.get(source) or [])
-        return names
+    def _cache_dir(self, option_variables, direct):
+        """The token cache's directory (``cache_dir``, or its default place), or None with ``cache: false``.
 
-    def _cache_dir(self, direct):
-        """The token cache's directory: ``cache_dir``, or its default place when not given."""
-        cache_dir = self.get_option('cache_dir')
+        Read before, and without, setting all the options: Ansible resolves
+        only these two of them here, which is most of what a remembered answer costs.
+        """
+        def get_option(name):
+            return C.config.get_config_value_and_origin(name, plugin_type='lookup', plugin_name=self._load_name,
+                                                        variables=option_variables, direct=direct)[0]
+        if not get_option('cache'):
+            return None
+        cache_dir = get_option('cache_dir')
         # A blank path given directly is not given, rather than the current directory Ansible makes of it.
         if cache_dir is None or _is_blank(direct.get('cache_dir')):
             base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
             return os.path.join(base, 'unicore.auth', 'tokens')
         return os.path.abspath(os.path.expanduser(str(cache_dir)))
 
-    def _answer_key(self, option_variables, direct):
-        """Everything the answer depends on but time, as text; None when it cannot be put in JSON.
+    @staticmethod
+    def _answer_key(option_variables, direct):
+        """Everything the answer depends on but time and the site, as text; None when it cannot be put in JSON.
 
-        The inputs as given (the strict checks of the rules judge them) and as
-        Ansible resolved them (ini and defaults), the working directory relative
-        paths depend on. It holds the secrets, so it is only ever hashed.
+        The options' sources as given, before Ansible reads them: the arguments,
+        the option variables, the ``UNICORE_*`` environment, and the config file
+        that holds the ``[unicore]`` section; and what relative paths and the
+        defaults depend on. It holds the secrets, so it is only ever hashed.
         """
-        resolved = {}
-        for name in self.option_definitions:
-            value, origin = self.get_option_and_origin(name)
-            resolved[name] = [value, str(origin)]
-        environment = dict((name, os.environ[name]) for name in self._source_names('env') if name in os.environ)
-        inputs = {'format': ANSWER_FORMAT, 'direct': direct, 'variables': option_variables, 'environment': environment,
-                  'resolved': resolved, 'cwd': os.getcwd()}
+        environment = dict((name, os.environ[name]) for name in OPTION_ENVIRONMENT if name in os.environ)
         try:
+            inputs = {'format': ANSWER_FORMAT, 'direct': direct, 'variables': option_variables, 'environment': environment,
+                      'config': C.CONFIG_FILE and [C.CONFIG_FILE, _digest(C.CONFIG_FILE)],
+                      'cwd': os.getcwd(), 'home': os.path.expanduser('~')}
             return json.dumps(inputs, sort_keys=True, separators=(',', ':'), default=str)
-        except (TypeError, ValueError):
+        except (OSError, TypeError, ValueError):
             return None
 
     def _work_out_answer(self, option_variables, direct, cache_dir, answer_key):
@@ -244,10 +260,19 @@ class LookupModule(LookupBase):
             token, reusable_until = token_for(options, cache_dir)
             answer = {'token': token, 'reusable_until': reusable_until, 'warnings': [insecure] if insecure else []}
             if answer_key is not None and reusable_until is not None and reusable_until > time.time():
-                TokenCache(cache_dir).write_entry(_answer_name(cache_dir, answer_key), answer)
+                self._remember(TokenCache(cache_dir), answer_key, answer)
             return answer
         except UnicoreError as error:
             raise AnsibleLookupError('unicore.auth.unicore_token: %s' % error.message)
+
+
+    @staticmethod
+    def _remember(cache, answer_key, answer):
+        try:
+            name = _answer_name(cache.directory, answer_key)
+        except OSError:
+            return  # changed under the lookup's feet since the token cache checked it: the next lookup will tell
+        cache.write_entry(name, answer)
 
 
 def _is_blank(value):
@@ -263,7 +288,8 @@ def remembered_answer(cache_dir, answer_key):
     try:
         name = _answer_name(cache_dir, answer_key)
         answer = json.loads(_read_private(os.path.join(cache_dir, name)))
-        if answer['token'] and isinstance(answer['warnings'], list) and time.time() < answer['reusable_until']:
+        if isinstance(answer['token'], str) and answer['token'] and isinstance(answer['warnings'], list) \
+                and time.time() < answer['reusable_until']:
             return answer
     except (OSError, ValueError, KeyError, TypeError):
         pass
@@ -271,12 +297,21 @@ def remembered_answer(cache_dir, answer_key):
 
 
 def _answer_name(cache_dir, answer_key):
-    """The entry name of an answer: an HMAC keyed with the cache's secret, so it reveals nothing of the inputs."""
+    """The entry name of an answer: an HMAC keyed with the cache's secret, so it reveals nothing of the inputs.
+
+    Only a private directory holds answers to give; the token cache (TokenCache)
+    refuses any other with the reason, when the rules work the answer out.
+    """
     status = os.lstat(cache_dir)
     if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise OSError('not a private directory')
     secret = _read_private(os.path.join(cache_dir, 'cache.key'))
     return 'answer-' + hmac.new(secret, answer_key.encode('utf-8'), hashlib.sha256).hexdigest()
+
+
+def _digest(path):
+    with open(path, 'rb') as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
 def _read_private(path):

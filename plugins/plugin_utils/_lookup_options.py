@@ -4,7 +4,7 @@
 """The unicore_token lookup's options, checked, as an OptionAdapter (internal to the collection).
 
 The lookup has set its options from every documented source already
-(``LookupModule.read_options``); three things ``set_options`` does not do are done here:
+(``LookupModule.set_options_from``); three things ``set_options`` does not do are done here:
 
 * a flag must be a boolean, where Ansible's lenient conversion takes "perhaps" for false;
 * a ``path`` option turns a blank value into the working directory and a

@@ -158,6 +158,11 @@ def _collection_imports(tree):
             yield node.module
 
 
+def _called_name(func):
+    """``get_option`` for ``options.get_option(...)`` and for a local ``get_option(...)``."""
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, 'id', None)
+
+
 def options_read_by(module_name):
     """Every option name the module and the collection code it imports read through the option adapter."""
     seen, pending, names = set(), [module_name], set()
@@ -170,7 +175,7 @@ def options_read_by(module_name):
             tree = ast.parse(handle.read())
         pending.extend(_collection_imports(tree))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in READERS
+            if (isinstance(node, ast.Call) and _called_name(node.func) in READERS
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 names.add(node.args[0].value)
     return names, seen

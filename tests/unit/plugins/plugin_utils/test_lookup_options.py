@@ -35,7 +35,9 @@ def variables(**values):
 def options_for(make_lookup, play_vars, **direct):
     """The options as the lookup reads and checks them before it works out an answer."""
     lookup = make_lookup(play_vars)
-    return lookup_options(lookup, lookup.read_options(play_vars, direct), direct)
+    option_variables = lookup.templated_option_variables(play_vars)
+    lookup.set_options_from(option_variables, direct)
+    return lookup_options(lookup, option_variables, direct)
 
 
 # ---------------------------------------------------------------- templating

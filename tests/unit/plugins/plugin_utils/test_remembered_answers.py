@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 import time
 
 import pytest
 
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
@@ -118,6 +121,28 @@ def test_an_option_from_the_environment_is_an_input_too(site, lookup, rules, mon
     assert site.requests[1].url.startswith(SITE + '/token?lifetime=7200')
 
 
+def test_a_changed_config_file_is_another_input(site, lookup, rules, monkeypatch, tmp_path):
+    # Options may come from its [unicore] section; Ansible reads it when ansible-playbook starts.
+    config = tmp_path / 'ansible.cfg'
+    config.write_text('[unicore]\nlifetime = 3600\n')
+    monkeypatch.setattr(C, 'CONFIG_FILE', str(config))
+    site.will_issue()
+    lookup()
+    lookup()
+    config.write_text('[unicore]\nlifetime = 7200\n')
+    lookup()
+    assert len(rules) == 2
+
+
+def test_another_home_directory_is_another_input(site, lookup, rules, monkeypatch, tmp_path):
+    # A relative identity is a key file under ~/.uftp/.
+    site.will_issue()
+    lookup()
+    monkeypatch.setenv('HOME', str(tmp_path / 'another-home'))
+    lookup()
+    assert len(rules) == 2
+
+
 def test_an_answer_is_given_until_min_validity_before_the_token_expires(site, lookup, rules, monkeypatch):
     first = site.will_issue(1, valid_for=700)
     second = site.will_issue(2)
@@ -193,3 +218,28 @@ def test_the_warnings_of_an_answer_are_given_with_it_each_time(site, lookup, rul
     assert len(warnings) == 2
     assert warnings[0] == warnings[1]
     assert warnings[0].startswith('unicore.auth.unicore_token: url: %s is not HTTPS' % plain)
+
+
+def test_a_remembered_answer_in_a_fresh_worker_imports_no_other_module_of_the_collection(site, lookup, cache_dir, tmp_path):
+    # Ansible's collection loader compiles each collection module from source in every worker; the plugin file is the
+    # one a remembered answer may need (docs/performance.md). This is the same lookup, loaded as Ansible loads it.
+    given = {'url': SITE, 'username': 'demouser', 'password': PASSWORD, 'cache_dir': str(cache_dir), 'retries': 0}
+    issued = site.will_issue()
+    assert lookup() == issued
+    collection_root = os.path.abspath(os.path.join(os.path.dirname(unicore_token.__file__), *['..'] * 5))
+    program = '\n'.join([
+        'import json, sys',
+        'from ansible.parsing.dataloader import DataLoader',
+        'from ansible.plugins.loader import init_plugin_loader, lookup_loader',
+        'from ansible.template import Templar',
+        'init_plugin_loader([sys.argv[1]])',
+        'loader = DataLoader()',
+        'lookup = lookup_loader.get("unicore.auth.unicore_token", loader=loader, templar=Templar(loader=loader))',
+        'token = lookup.run([], variables={}, **json.loads(sys.stdin.read()))[0]',
+        'print(json.dumps([token, sorted(name for name in sys.modules if name.startswith("ansible_collections.unicore.auth.plugins."))]))',
+    ])
+    result = subprocess.run([sys.executable, '-c', program, collection_root], input=json.dumps(given), capture_output=True, text=True,
+                            check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [issued, ['ansible_collections.unicore.auth.plugins.lookup',
+                                                  'ansible_collections.unicore.auth.plugins.lookup.unicore_token']]
