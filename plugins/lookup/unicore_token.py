@@ -92,7 +92,6 @@ _raw:
 
 import contextlib
 import hashlib
-import hmac
 import json
 import os
 import stat
@@ -240,7 +239,7 @@ class LookupModule(LookupBase):
         try:
             inputs = {'format': ANSWER_FORMAT, 'direct': direct, 'variables': option_variables, 'environment': environment,
                       'config': C.CONFIG_FILE and [C.CONFIG_FILE, _digest(C.CONFIG_FILE)],
-                      'cwd': os.getcwd(), 'home': os.path.expanduser('~')}
+                      'cwd': os.getcwd(), 'home': os.environ.get('HOME')}
             return json.dumps(inputs, sort_keys=True, separators=(',', ':'), default=str)
         except (OSError, TypeError, ValueError):
             return None
@@ -297,7 +296,7 @@ def remembered_answer(cache_dir, answer_key):
 
 
 def _answer_name(cache_dir, answer_key):
-    """The entry name of an answer: an HMAC keyed with the cache's secret, so it reveals nothing of the inputs.
+    """The entry name of an answer: a hash keyed with the cache's secret (BLAKE2b, a MAC), so it reveals nothing of the inputs.
 
     Only a private directory holds answers to give; the token cache (TokenCache)
     refuses any other with the reason, when the rules work the answer out.
@@ -306,7 +305,7 @@ def _answer_name(cache_dir, answer_key):
     if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise OSError('not a private directory')
     secret = _read_private(os.path.join(cache_dir, 'cache.key'))
-    return 'answer-' + hmac.new(secret, answer_key.encode('utf-8'), hashlib.sha256).hexdigest()
+    return 'answer-' + hashlib.blake2b(answer_key.encode('utf-8'), key=secret, digest_size=32).hexdigest()
 
 
 def _digest(path):
@@ -315,6 +314,14 @@ def _digest(path):
 
 
 def _read_private(path):
+    # os.read rather than a file object: in a fresh worker each new kind of object costs (docs/performance.md).
     descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
-    with os.fdopen(descriptor, 'rb') as handle:
-        return handle.read()
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(descriptor, 65536)
+            if not chunk:
+                return b''.join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)

@@ -403,7 +403,7 @@ def bench_imports(server, collections, reps, log):
 
 
 def probe_lookup(args):
-    """What a lookup costs a forked worker: loading it (import + documentation) and running it on a cache hit.
+    """What a lookup costs a forked worker: loading it and running it on a remembered answer.
 
     Ansible forks a worker per host and task and the worker loads the lookup
     plugin afresh; this forks children of a process that has initialised
@@ -417,7 +417,7 @@ def probe_lookup(args):
     from ansible.template import Templar
     from ansible.utils.plugin_docs import get_docstring
 
-    init_plugin_loader([args.collections])
+    init_plugin_loader([args.collections, args.floor])
     loader = DataLoader()
     options = json.loads(args.options)
     plugin_path = os.path.join(args.collections, 'ansible_collections', 'unicore', 'auth', 'plugins', 'lookup', 'unicore_token.py')
@@ -447,16 +447,6 @@ def probe_lookup(args):
             raise SystemExit('probe-lookup failed in a worker: %s' % value['error'])
         return value
 
-    def load_and_run(name, run_kwargs, terms):
-        def step():
-            start = time.perf_counter()
-            plugin = lookup_loader.get(name, loader=loader, templar=Templar(loader=loader))
-            loaded = time.perf_counter()
-            plugin.run(terms, {}, **run_kwargs)
-            done = time.perf_counter()
-            return [(loaded - start) * 1000, (done - loaded) * 1000]
-        return step
-
     def load_only(name):
         def step():
             start = time.perf_counter()
@@ -465,19 +455,17 @@ def probe_lookup(args):
         return step
 
     def in_steps():
-        # the same work as load_and_run, taken apart: collection package (meta/runtime.yml),
-        # the plugin's code (compiled from source by Ansible's collection loader, with what it
-        # imports), then what get() adds (mostly the documentation: YAML with doc fragments), then run()
+        # the collection package (meta/runtime.yml), then the plugin as Ansible loads it (its file through
+        # Python's bytecode cache, its option definitions), then run() on the answer remembered by the first child
         marks = [time.perf_counter()]
         importlib.import_module('ansible_collections.unicore.auth')
-        marks.append(time.perf_counter())
-        importlib.import_module('ansible_collections.unicore.auth.plugins.lookup.unicore_token')
         marks.append(time.perf_counter())
         plugin = lookup_loader.get(LOOKUP, loader=loader, templar=Templar(loader=loader))
         marks.append(time.perf_counter())
         plugin.run([], {}, **options)
         marks.append(time.perf_counter())
-        return [(after - before) * 1000 for before, after in zip(marks, marks[1:])]
+        modules = sorted(name for name in sys.modules if name.startswith('ansible_collections.unicore.auth.plugins.'))
+        return [(after - before) * 1000 for before, after in zip(marks, marks[1:])] + [modules]
 
     def documentation():
         start = time.perf_counter()
@@ -487,32 +475,36 @@ def probe_lookup(args):
     # ansible-playbook's parent process has loaded and templated plenty before it forks a worker: warm this one alike
     lookup_loader.get('ansible.builtin.env', loader=loader, templar=Templar(loader=loader)).run(['HOME'], {})
     get_docstring(lookup_loader.find_plugin('ansible.builtin.env'), fragment_loader)
-    in_child(load_and_run(LOOKUP, options, []))  # fills the token cache: every measured run is a hit
-    samples = {name: [] for name in ('load_ms', 'run_ms', 'collection_package_ms', 'code_import_ms', 'get_after_import_ms',
-                                     'documentation_alone_ms', 'builtin_password_load_ms')}
+    in_child(in_steps)  # issues the token and remembers the answer: every measured run finds it
+    samples = {name: [] for name in ('load_ms', 'run_ms', 'collection_package_ms', 'plugin_ms', 'documentation_alone_ms',
+                                     'floor_load_ms', 'builtin_password_load_ms')}
+    modules = None
     for dummy in range(args.reps):
-        load, run = in_child(load_and_run(LOOKUP, options, []))
-        samples['load_ms'].append(load)
-        samples['run_ms'].append(run)
-        package, code, get, dummy_run = in_child(in_steps)
+        package, plugin, run, modules = in_child(in_steps)
         samples['collection_package_ms'].append(package)
-        samples['code_import_ms'].append(code)
-        samples['get_after_import_ms'].append(get)
+        samples['plugin_ms'].append(plugin)
+        samples['load_ms'].append(package + plugin)
+        samples['run_ms'].append(run)
         samples['documentation_alone_ms'].append(in_child(documentation))
+        samples['floor_load_ms'].append(in_child(load_only('benchfloor.noop.echo')))
         samples['builtin_password_load_ms'].append(in_child(load_only('ansible.builtin.password')))
-    print(json.dumps(samples))
+    print(json.dumps({'samples': samples, 'collection_modules': modules}))
 
 
 def bench_lookup_probe(server, collections, work, log):
-    log('lookup: cost per worker process (load, documentation, import, run on a cache hit)')
+    log('lookup: cost per worker process (load, documentation, run on a remembered answer)')
     options = {'url': server.url, 'ca_path': server.ca_path, 'username': server.username, 'password': server.password,
                'cache_dir': os.path.join(work, 'cache-probe')}
     env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'UNICORE_'))}
+    env.pop('PYTHONDONTWRITEBYTECODE', None)  # as in the plays (see Plays)
     env.update(ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_CONFIG=os.path.join(work, 'ansible.cfg'))
-    output = subprocess.run([sys.executable, __file__, 'probe-lookup', '--collections', collections, '--reps', '10',
-                             '--options', json.dumps(options)],
+    output = subprocess.run([sys.executable, __file__, 'probe-lookup', '--collections', collections, '--floor', write_floor_collection(work),
+                             '--reps', '10', '--options', json.dumps(options)],
                             env=env, check=True, stdout=subprocess.PIPE).stdout
-    return {name: figure(values, 'ms') for name, values in json.loads(output).items()}
+    probe = json.loads(output)
+    figures = {name: figure(values, 'ms') for name, values in probe['samples'].items()}
+    figures['collection_modules'] = probe['collection_modules']
+    return figures
 
 
 # --------------------------------------------------------------------------
@@ -525,6 +517,7 @@ class Plays:
     def __init__(self, server, collections, work, forks, log):
         self.server = server
         self.collections = collections
+        self.collection = os.path.join(collections, 'ansible_collections', 'unicore', 'auth')
         self.work = work
         self.forks = forks
         self.log = log
@@ -548,6 +541,9 @@ class Plays:
         self.env.update(ANSIBLE_CONFIG=self.config, ANSIBLE_COLLECTIONS_PATH=collections + os.pathsep + write_floor_collection(work),
                         PATH=self.bin + os.pathsep + os.environ.get('PATH', ''))
         self.env.pop('PYTHONPATH', None)
+        # Python keeps the bytecode of the lookup plugin's file beside it, as it does for a collection that
+        # ansible-galaxy installed in a directory the user can write; run_without_bytecode_cache shows the other case.
+        self.env.pop('PYTHONDONTWRITEBYTECODE', None)
 
     def inventory(self, hosts):
         path = os.path.join(self.work, 'inventory_%d.ini' % hosts)
@@ -558,7 +554,7 @@ class Plays:
                 handle.write('\n[all:vars]\nansible_connection=local\nansible_python_interpreter=%s\n' % sys.executable)
         return path
 
-    def run(self, playbook, hosts, extra_vars=None):
+    def run(self, playbook, hosts, extra_vars=None, env=None):
         """Run a playbook with the counters zeroed; return wall seconds, peak RSS and the server's counts."""
         self.counter += 1
         name = '%03d-%s-%d' % (self.counter, os.path.splitext(playbook)[0], hosts)
@@ -570,7 +566,7 @@ class Plays:
         log_path = os.path.join(self.logs, name + '.log')
         with open(log_path, 'w', encoding='utf-8') as log_file:
             start = time.perf_counter()
-            process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=self.env, cwd=self.work)
+            process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env or self.env, cwd=self.work)
             dummy, status, usage = os.wait4(process.pid, 0)
             wall = time.perf_counter() - start
             process.returncode = os.waitstatus_to_exitcode(status)
@@ -586,11 +582,23 @@ class Plays:
                  % (playbook, hosts, wall, result['tokens_issued'], result['full_auths'], result['requests'], result['peak_rss_mb']))
         return result
 
-    def lookup(self, hosts):
+    def lookup(self, hosts, bytecode_cache=True):
+        """The lookup play with a new, empty cache_dir; without the bytecode cache on request.
+
+        Without it, the plugin's file is compiled in every worker, as where the
+        collection is installed in a directory the user cannot write (an execution
+        environment's image, run as another user).
+        """
         cache_dir = os.path.join(self.work, 'cache-%d' % self.counter)
         shutil.rmtree(cache_dir, ignore_errors=True)
+        env = None
+        if not bytecode_cache:
+            for parent, directories, dummy in os.walk(self.collection):
+                if '__pycache__' in directories:
+                    shutil.rmtree(os.path.join(parent, '__pycache__'))
+            env = dict(self.env, PYTHONDONTWRITEBYTECODE='1')
         try:
-            return self.run('lookup_token.yml', hosts, {'bench_cache_dir': cache_dir})
+            return self.run('lookup_token.yml', hosts, {'bench_cache_dir': cache_dir}, env=env)
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
 
@@ -642,20 +650,24 @@ def constant_token(server):
 
 
 def bench_plays(plays, server, reps, sizes, naive_sizes, module_hosts, overhead_hosts, log):
-    runs = {'startup': [], 'lookup': {size: [] for size in sizes}, 'constant': [], 'floor': [], 'naive': {size: [] for size in naive_sizes},
-            'access_info': [], 'uri_get': []}
+    runs = {'startup': [], 'lookup': {size: [] for size in sizes}, 'constant': [], 'floor': [], 'floor_args': [],
+            'lookup_without_bytecode_cache': [], 'naive': {size: [] for size in naive_sizes}, 'access_info': [], 'uri_get': []}
     token = constant_token(server)
     log('plays: ansible-playbook startup (the lookup play over 0 hosts), %d repetitions' % reps)
     for dummy in range(reps):
         runs['startup'].append(plays.run('lookup_token.yml', 0, {'bench_cache_dir': os.path.join(plays.work, 'cache-empty')}))
-    log('plays: lookup (%s hosts x 3 tasks) and, at N=%d, the constant-token baseline and a no-op collection lookup; '
-        '%d repetitions, forks=%d' % (', '.join(str(size) for size in sizes), overhead_hosts, reps, plays.forks))
+    log('plays: lookup (%s hosts x 3 tasks) and, at N=%d, the constant-token baseline, a no-op collection lookup without and '
+        'with the same arguments, and the lookup without a bytecode cache; %d repetitions, forks=%d'
+        % (', '.join(str(size) for size in sizes), overhead_hosts, reps, plays.forks))
     for dummy in range(reps):
         for size in sizes:
             runs['lookup'][size].append(plays.lookup(size))
             if size == overhead_hosts:
                 runs['constant'].append(plays.run('constant_token.yml', size, {'bench_constant_token': token}))
                 runs['floor'].append(plays.run('floor_lookup.yml', size, {'bench_constant_token': token}))
+                runs['floor_args'].append(plays.run('floor_lookup_args.yml', size, {'bench_constant_token': token,
+                                                                                    'bench_cache_dir': plays.work}))
+                runs['lookup_without_bytecode_cache'].append(plays.lookup(size, bytecode_cache=False))
     log('plays: unicore_access_info against ansible.builtin.uri over %d hosts, %d repetitions' % (module_hosts, reps))
     for dummy in range(reps):
         runs['access_info'].append(plays.run('access_info.yml', module_hosts))
@@ -823,9 +835,13 @@ def diagnostics_table(details):
                      '%.2f' % statistics.median(run['server_ms_median'] or 0 for run in runs)))
     lines += aligned(rows)
     lines.append('')
-    floor = details['floor_wall_ratio']
-    lines.append('The floor: a no-op collection lookup (benchfloor.noop.echo) in the same play, against the constant token')
-    lines += aligned([('', 'median', 'min', 'max'), ('no-op lookup/constant wall', '%.2f' % floor['median'], '%.2f' % floor['min'], '%.2f' % floor['max'])])
+    lines.append('Against the constant token at N=%d, beside lookup_vs_constant_ratio: the floor (a no-op collection lookup, '
+                 'benchfloor.noop.echo, in the same play) and the lookup without a bytecode cache' % details['settings']['overhead_hosts'])
+    rows = [('', 'wall median', 'min', 'max', 'CPU median')]
+    for name, entry in details['against_constant'].items():
+        rows.append((name, '%.2f' % entry['wall']['median'], '%.2f' % entry['wall']['min'], '%.2f' % entry['wall']['max'],
+                     '%.2f' % entry['cpu']['median']))
+    lines += aligned(rows)
     lines.append('')
     lines.append('The same ratios in CPU seconds (user + system of the process tree; less disturbed by other load)')
     rows = [('', 'median', 'min', 'max')]
@@ -845,13 +861,15 @@ def diagnostics_table(details):
     rows = [
         ('loading unicore.auth.unicore_token', '%.1f' % probe['load_ms']['median']),
         ('  the collection package (meta/runtime.yml)', '%.1f' % probe['collection_package_ms']['median']),
-        ('  the plugin\'s code and what it imports', '%.1f' % probe['code_import_ms']['median']),
-        ('  the rest: documentation and config definitions', '%.1f' % probe['get_after_import_ms']['median']),
-        ('running it on a cache hit', '%.1f' % probe['run_ms']['median']),
+        ('  the plugin: its file (bytecode cache), its option definitions', '%.1f' % probe['plugin_ms']['median']),
+        ('running it on a remembered answer', '%.1f' % probe['run_ms']['median']),
+        ('for comparison: loading the no-op collection lookup', '%.1f' % probe['floor_load_ms']['median']),
+        ('for comparison: loading ansible.builtin.password', '%.1f' % probe['builtin_password_load_ms']['median']),
         ('its documentation alone (YAML with the doc fragments)', '%.1f' % probe['documentation_alone_ms']['median']),
-        ('loading a builtin lookup (ansible.builtin.password)', '%.1f' % probe['builtin_password_load_ms']['median']),
     ]
     lines += aligned(rows)
+    lines.append('  modules of the collection in the worker after a remembered answer: %s'
+                 % ', '.join(name.rsplit('.', 1)[-1] for name in probe['collection_modules']))
     lines.append('')
     lines.append('Module code paths in a fresh interpreter, after ansible.module_utils.basic (import ms of %d runs: the best, as timeit '
                  'reports, and the median)' % len(next(iter(details['imports'].values()))['import_ms']['runs']))
@@ -912,18 +930,22 @@ def main_run(args):
         walls['lookup N=%d' % size] = play_figures(runs['lookup'][size])
     walls['constant N=%d' % overhead_hosts] = play_figures(runs['constant'])
     walls['no-op lookup N=%d' % overhead_hosts] = play_figures(runs['floor'])
+    walls['no-op lookup, same arguments N=%d' % overhead_hosts] = play_figures(runs['floor_args'])
+    walls['lookup, no bytecode cache N=%d' % overhead_hosts] = play_figures(runs['lookup_without_bytecode_cache'])
     walls['access_info N=%d' % module_hosts] = play_figures(runs['access_info'])
     walls['uri_get N=%d' % module_hosts] = play_figures(runs['uri_get'])
     for size in naive_sizes:
         walls['naive uri N=%d' % size] = play_figures(runs['naive'][size])
     details['play_walls'] = walls
     overhead_runs = runs['lookup'][overhead_hosts]
-    details['floor_wall_ratio'] = figure([floor['seconds'] / constant['seconds'] for floor, constant in zip(runs['floor'], runs['constant'])])
+    details['against_constant'] = {
+        name: {'wall': figure([run['seconds'] / constant['seconds'] for run, constant in zip(runs[key], runs['constant'])]),
+               'cpu': figure([run['cpu_seconds'] / constant['cpu_seconds'] for run, constant in zip(runs[key], runs['constant'])])}
+        for name, key in (('no-op collection lookup', 'floor'), ('no-op collection lookup, same arguments', 'floor_args'),
+                          ('unicore_token, no bytecode cache', 'lookup_without_bytecode_cache'))}
     details['cpu_ratios'] = {
         'lookup/constant N=%d' % overhead_hosts:
             figure([lookup['cpu_seconds'] / constant['cpu_seconds'] for lookup, constant in zip(overhead_runs, runs['constant'])]),
-        'no-op collection lookup/constant N=%d' % overhead_hosts:
-            figure([floor['cpu_seconds'] / constant['cpu_seconds'] for floor, constant in zip(runs['floor'], runs['constant'])]),
         'unicore_access_info/uri N=%d' % module_hosts:
             figure([module['cpu_seconds'] / uri['cpu_seconds'] for module, uri in zip(runs['access_info'], runs['uri_get'])]),
         'library collection/PyUNICORE (client)':
@@ -970,6 +992,7 @@ def main(argv=None):
     imports.add_argument('--key-path', required=True)
     lookup = commands.add_parser('probe-lookup')
     lookup.add_argument('--collections', required=True)
+    lookup.add_argument('--floor', required=True, help='the collections path of benchfloor.noop')
     lookup.add_argument('--reps', type=int, default=15)
     lookup.add_argument('--options', required=True)
     args = parser.parse_args(argv)
