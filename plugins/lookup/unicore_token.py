@@ -269,7 +269,7 @@ class LookupModule(LookupBase):
     def _remember(cache, answer_key, answer):
         try:
             name = _answer_name(cache.directory, answer_key)
-        except OSError:
+        except (OSError, ValueError):
             return  # changed under the lookup's feet since the token cache checked it: the next lookup will tell
         cache.write_entry(name, answer)
 
@@ -309,13 +309,17 @@ def _answer_name(cache_dir, answer_key):
 
 
 def _digest(path):
-    with open(path, 'rb') as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+    return hashlib.sha256(_read(path)).hexdigest()
 
 
 def _read_private(path):
+    """The bytes of a file of the token cache, never through a symbolic link."""
+    return _read(path, getattr(os, 'O_NOFOLLOW', 0))
+
+
+def _read(path, flags=0):
     # os.read rather than a file object: in a fresh worker each new kind of object costs (docs/performance.md).
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    descriptor = os.open(path, os.O_RDONLY | flags)
     try:
         chunks = []
         while True:
