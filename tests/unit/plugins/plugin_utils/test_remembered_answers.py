@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import time
 
 import pytest
@@ -27,6 +25,7 @@ from ansible_collections.unicore.auth.plugins.plugin_utils import _token_source
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 PASSWORD = 'Pässw0rd-never-shown'
+LOGIN = {'url': SITE, 'username': 'demouser', 'password': PASSWORD, 'retries': 0}
 
 
 @pytest.fixture
@@ -38,7 +37,7 @@ def cache_dir(tmp_path):
 def lookup(make_lookup, cache_dir):
     """``lookup(**given)``: the token from a run of the lookup with these options beside url, login and cache_dir."""
     def run(**given):
-        options = dict(url=SITE, username='demouser', password=PASSWORD, cache_dir=str(cache_dir), retries=0)
+        options = dict(LOGIN, cache_dir=str(cache_dir))
         options.update(given)
         return make_lookup({}).run([], variables={}, **options)[0]
     return run
@@ -220,14 +219,12 @@ def test_the_warnings_of_an_answer_are_given_with_it_each_time(site, lookup, rul
     assert warnings[0].startswith('unicore.auth.unicore_token: url: %s is not HTTPS' % plain)
 
 
-def test_a_remembered_answer_in_a_fresh_worker_imports_no_other_module_of_the_collection(site, lookup, cache_dir, tmp_path):
+def test_a_remembered_answer_in_a_fresh_worker_imports_no_other_module_of_the_collection(site, lookup, cache_dir, fresh_python):
     # Ansible's collection loader compiles each collection module from source in every worker; the plugin file is the
     # one a remembered answer may need (docs/performance.md). This is the same lookup, loaded as Ansible loads it.
-    given = {'url': SITE, 'username': 'demouser', 'password': PASSWORD, 'cache_dir': str(cache_dir), 'retries': 0}
     issued = site.will_issue()
     assert lookup() == issued
-    collection_root = os.path.abspath(os.path.join(os.path.dirname(unicore_token.__file__), *['..'] * 5))
-    program = '\n'.join([
+    assert fresh_python([
         'import json, sys',
         'from ansible.parsing.dataloader import DataLoader',
         'from ansible.plugins.loader import init_plugin_loader, lookup_loader',
@@ -237,9 +234,5 @@ def test_a_remembered_answer_in_a_fresh_worker_imports_no_other_module_of_the_co
         'lookup = lookup_loader.get("unicore.auth.unicore_token", loader=loader, templar=Templar(loader=loader))',
         'token = lookup.run([], variables={}, **json.loads(sys.stdin.read()))[0]',
         'print(json.dumps([token, sorted(name for name in sys.modules if name.startswith("ansible_collections.unicore.auth.plugins."))]))',
-    ])
-    result = subprocess.run([sys.executable, '-c', program, collection_root], input=json.dumps(given), capture_output=True, text=True,
-                            check=False, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [issued, ['ansible_collections.unicore.auth.plugins.lookup',
-                                                  'ansible_collections.unicore.auth.plugins.lookup.unicore_token']]
+    ], stdin=json.dumps(dict(LOGIN, cache_dir=str(cache_dir)))) == [
+        issued, ['ansible_collections.unicore.auth.plugins.lookup', 'ansible_collections.unicore.auth.plugins.lookup.unicore_token']]

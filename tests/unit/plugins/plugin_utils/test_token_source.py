@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -29,7 +27,6 @@ from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
-from ansible_collections.unicore.auth.plugins.plugin_utils import _token_source
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import IDENTITY_OPTIONS, cache_identity, token_for
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
@@ -173,7 +170,7 @@ def _ed25519_key_text():
 
 
 @pytest.mark.parametrize('login', ['password', 'ssh_key'])
-def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cryptography(site, tmp_path, login):
+def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cryptography(site, tmp_path, login, fresh_python):
     given = {'url': SITE, 'username': 'demouser', 'retries': 0}
     if login == 'password':
         given['password'] = PASSWORD
@@ -185,17 +182,12 @@ def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cry
     directory = str(tmp_path / 'cache')
     issued, dummy = token_for(OptionAdapter.from_dict(dict(params)), directory)
 
-    # The collection root is the directory that holds ansible_collections/.
-    collection_root = os.path.abspath(os.path.join(os.path.dirname(_token_source.__file__), *['..'] * 5))
-    program = '\n'.join([
+    assert fresh_python([
         'import json, sys',
         'from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter',
         'from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for',
-        'token, dummy = token_for(OptionAdapter.from_dict(json.loads(sys.stdin.read())), sys.argv[1])',
+        'given = json.loads(sys.stdin.read())',
+        'token, dummy = token_for(OptionAdapter.from_dict(given["options"]), given["cache_dir"])',
         'libraries = ("requests", "urllib3", "jwt", "cryptography")',
         'print(json.dumps([token, sorted(name for name in sys.modules if name.split(".")[0] in libraries)]))',
-    ])
-    result = subprocess.run([sys.executable, '-c', program, directory], input=json.dumps(params), capture_output=True, text=True,
-                            check=False, env=dict(os.environ, PYTHONPATH=collection_root), timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [issued, []]
+    ], stdin=json.dumps({'options': params, 'cache_dir': directory})) == [issued, []]

@@ -1,0 +1,33 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures shared by all the unit tests of the plugins."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.unicore.auth.plugins.module_utils import _errors
+
+# The directory that holds ansible_collections/ (from a module, which keeps the path it was imported by).
+COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(_errors.__file__), *['..'] * 5))
+
+
+@pytest.fixture
+def fresh_python():
+    """``fresh_python(lines, stdin='')``: run a program in a new interpreter that imports this collection; return what it prints, as JSON.
+
+    For what only a fresh process can show: which modules an import path loads.
+    The program gets the collection root as ``sys.argv[1]``.
+    """
+    def run(lines, stdin=''):
+        result = subprocess.run([sys.executable, '-c', '\n'.join(lines), COLLECTION_ROOT], input=stdin, capture_output=True, text=True,
+                                check=False, env=dict(os.environ, PYTHONPATH=COLLECTION_ROOT), timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+    return run
