@@ -36,7 +36,7 @@ options:
     description:
       - Directory of the token cache on the controller. Created with mode C(0700).
       - Refused when it belongs to another user, is writable by others, or is a symbolic link.
-      - Entries are C(0600) files named by a keyed hash, holding only issued tokens, never a credential.
+      - Entries are C(0600) files named by a keyed hash, holding only issued tokens (and until when each may be given again), never a credential.
       - Defaults to C(unicore.auth/tokens) in C($XDG_CACHE_HOME), or in C(~/.cache) when that is not set.
     type: path
     env:
