@@ -170,8 +170,9 @@ class LookupModule(LookupBase):
         if answer is None:
             self.set_options_from(option_variables, kwargs)
             answer = self._work_out_answer(option_variables, kwargs, cache_dir, answer_key)
-        for warning in answer['warnings']:
-            Display().warning('unicore.auth.unicore_token: %s' % warning)
+        else:
+            for warning in answer['warnings']:
+                _warn(warning)
         return [answer['token']]
 
     def templated_option_variables(self, variables):
@@ -256,6 +257,8 @@ class LookupModule(LookupBase):
         try:
             options = lookup_options(self, option_variables, direct)
             insecure = plain_http_warning(options)
+            if insecure:
+                _warn(insecure)  # at once: also when no token comes of it
             token, reusable_until = token_for(options, cache_dir)
             answer = {'token': token, 'reusable_until': reusable_until, 'warnings': [insecure] if insecure else []}
             if answer_key is not None and reusable_until is not None and reusable_until > time.time():
@@ -271,6 +274,10 @@ class LookupModule(LookupBase):
         except (OSError, ValueError):
             return  # changed under the lookup's feet since the token cache checked it: the next lookup will tell
         cache.write_entry(name, answer)
+
+
+def _warn(message):
+    Display().warning('unicore.auth.unicore_token: %s' % message)
 
 
 def _is_blank(value):

@@ -267,7 +267,7 @@ def test_a_link_planted_at_the_cache_entry_temporary_name_is_not_followed(monkey
     names = PlantedNames('planted')
     monkeypatch.setattr(tempfile, '_get_candidate_names', names)
 
-    cache._write(name, {'token': token, 'issuer': site['dn']})  # pylint: disable=protected-access
+    cache.write_entry(name, {'token': token, 'issuer': site['dn']})
 
     assert names.offered[0] == 'planted' and len(names.offered) == 2, names.offered
     assert_precious_unchanged(precious)

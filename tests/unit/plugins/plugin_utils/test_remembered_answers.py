@@ -236,3 +236,15 @@ def test_a_remembered_answer_in_a_fresh_worker_imports_no_other_module_of_the_co
         'print(json.dumps([token, sorted(name for name in sys.modules if name.startswith("ansible_collections.unicore.auth.plugins."))]))',
     ], stdin=json.dumps(dict(LOGIN, cache_dir=str(cache_dir)))) == [
         issued, ['ansible_collections.unicore.auth.plugins.lookup', 'ansible_collections.unicore.auth.plugins.lookup.unicore_token']]
+
+
+def test_the_http_warning_is_given_also_when_no_token_comes_of_it(make_lookup, monkeypatch):
+    warnings = []
+
+    class Display:
+        def warning(self, message):
+            warnings.append(message)
+    monkeypatch.setattr(unicore_token, 'Display', Display)
+    with pytest.raises(AnsibleLookupError):
+        make_lookup({}).run([], variables={}, **dict(LOGIN, url='http://site.example:8080/DEMO-SITE/rest/core', lifetime=0))
+    assert len(warnings) == 1 and 'is not HTTPS' in warnings[0]
