@@ -11,7 +11,6 @@ import pytest
 from pyunicore import credentials as pyunicore_credentials
 
 
-
 def decoded_basic(header):
     scheme, value = header.split(' ', 1)
     assert scheme == 'Basic'
