@@ -542,7 +542,7 @@ class Plays:
                         PATH=self.bin + os.pathsep + os.environ.get('PATH', ''))
         self.env.pop('PYTHONPATH', None)
         # Python keeps the bytecode of the lookup plugin's file beside it, as it does for a collection that
-        # ansible-galaxy installed in a directory the user can write; run_without_bytecode_cache shows the other case.
+        # ansible-galaxy installed in a directory the user can write; lookup(bytecode_cache=False) shows the other case.
         self.env.pop('PYTHONDONTWRITEBYTECODE', None)
 
     def inventory(self, hosts):
