@@ -121,9 +121,9 @@ def _register_option_definitions(definitions):
 
     Ansible loads a lookup anew in a forked worker for every host and task, and
     would parse DOCUMENTATION and its six doc fragments as YAML each time: about
-    40 % of what a cached token costs (docs/performance.md). The loader skips
-    that for a plugin whose definitions are registered already. Where this
-    internal of ansible-core is missing, the documentation is parsed as usual.
+    13 ms, three times what a remembered answer costs in all (docs/performance.md).
+    The loader skips that for a plugin whose definitions are registered already.
+    Where this internal of ansible-core is missing, the documentation is parsed as usual.
     """
     try:
         C.config.initialize_plugin_configuration_definitions('lookup', __name__, definitions)
