@@ -491,14 +491,14 @@ def probe_lookup(args):
     print(json.dumps({'samples': samples, 'collection_modules': modules}))
 
 
-def bench_lookup_probe(server, collections, work, log):
+def bench_lookup_probe(server, collections, floor, work, log):
     log('lookup: cost per worker process (load, documentation, run on a remembered answer)')
     options = {'url': server.url, 'ca_path': server.ca_path, 'username': server.username, 'password': server.password,
                'cache_dir': os.path.join(work, 'cache-probe')}
     env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'UNICORE_'))}
     env.pop('PYTHONDONTWRITEBYTECODE', None)  # as in the plays (see Plays)
     env.update(ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_CONFIG=os.path.join(work, 'ansible.cfg'))
-    output = subprocess.run([sys.executable, __file__, 'probe-lookup', '--collections', collections, '--floor', write_floor_collection(work),
+    output = subprocess.run([sys.executable, __file__, 'probe-lookup', '--collections', collections, '--floor', floor,
                              '--reps', '10', '--options', json.dumps(options)],
                             env=env, check=True, stdout=subprocess.PIPE).stdout
     probe = json.loads(output)
@@ -538,7 +538,9 @@ class Plays:
                 handle.write('%s: %s\n' % (key, json.dumps(value)))
         os.chmod(self.vars_file, 0o600)
         self.env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'UNICORE_'))}
-        self.env.update(ANSIBLE_CONFIG=self.config, ANSIBLE_COLLECTIONS_PATH=collections + os.pathsep + write_floor_collection(work),
+        # the no-op collection of the floor plays (and of the worker probe)
+        self.floor = write_floor_collection(work)
+        self.env.update(ANSIBLE_CONFIG=self.config, ANSIBLE_COLLECTIONS_PATH=collections + os.pathsep + self.floor,
                         PATH=self.bin + os.pathsep + os.environ.get('PATH', ''))
         self.env.pop('PYTHONPATH', None)
         # Python keeps the bytecode of the lookup plugin's file beside it, as it does for a collection that
@@ -926,7 +928,7 @@ def main_run(args):
     details['jwt_accepted_as'] = accepted
     details['imports'] = bench_imports(server, collections, reps, log)
     plays = Plays(server, collections, work, forks, log)
-    details['lookup_per_worker'] = bench_lookup_probe(server, collections, work, log)
+    details['lookup_per_worker'] = bench_lookup_probe(server, collections, plays.floor, work, log)
     runs = bench_plays(plays, server, reps, sizes, naive_sizes, module_hosts, overhead_hosts, log)
     details['play_runs'] = dict(runs)
     details['play_runs']['lookup'] = {str(size): value for size, value in runs['lookup'].items()}
