@@ -13,6 +13,8 @@
 #    test case failed, or when no test ran at all.
 #
 # Environment: PYTHON (interpreter for the venv, default python3),
+# BUILD_ROOT (where the collection copy goes, default build/; a second run at
+# the same time needs its own),
 # ANSIBLE_TEST_PYTHON (Python version the tests run with, default 3.11),
 # ANSIBLE_TEST_OPTIONS (extra options for every ansible-test call, e.g. -v),
 # SANITY_OPTIONS / UNITS_OPTIONS / INTEGRATION_OPTIONS (extra options per suite,
@@ -22,7 +24,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 scripts=$root/tests/scripts
 venv=${VENV:-$root/.venv}
-coll=$root/build/ansible_collections/unicore/auth
+build_root=${BUILD_ROOT:-$root/build}
+coll=$build_root/ansible_collections/unicore/auth
 pyver=${ANSIBLE_TEST_PYTHON:-3.11}
 
 # shellcheck source=tests/scripts/lib.sh
@@ -107,7 +110,7 @@ run_ansible_lint() {
 run_docs_lint() {
     local status=0 log=tests/output/docs-lint.log
     mkdir -p tests/output/junit
-    ANSIBLE_COLLECTIONS_PATH=$root/build antsibull-docs lint-collection-docs --plugin-docs . >"$log" 2>&1 || status=$?
+    ANSIBLE_COLLECTIONS_PATH=$build_root antsibull-docs lint-collection-docs --plugin-docs . >"$log" 2>&1 || status=$?
     cat "$log"
     "$venv/bin/python" "$scripts/junit_case.py" tests/output/junit/docs-lint.xml sanity antsibull-docs-lint "$status" "$log"
     return "$status"
