@@ -21,6 +21,7 @@ help:
 	@echo "make venv         create or refresh .venv from tests/requirements-test.txt"
 	@echo "make bench        benchmark against the test server (table; results.json in BENCH_OUT, default tests/output/bench/)"
 	@echo "make demo         run the collection's main job against the bundled UNICORE test server"
+	@echo "make lookup-definitions  write the lookup's option definitions (plugins/plugin_utils/_unicore_token_options.json) anew"
 	@echo "make clean        remove build/ (the collection copy and its test output)"
 	@echo "make distclean    clean, and remove .venv too"
 
@@ -42,6 +43,14 @@ venv:
 .PHONY: bench
 bench:
 	@env PYTHON=$(PYTHON) VENV=$(VENV) bash tests/bench/run.sh
+
+# The JSON copy of the unicore_token lookup's option definitions, from its
+# DOCUMENTATION and doc fragments; run after changing either (a unit test fails until then).
+.PHONY: lookup-definitions
+lookup-definitions: venv
+	@root=$$(mktemp -d) && trap 'rm -rf "$$root"' EXIT && mkdir -p "$$root/ansible_collections/unicore" \
+		&& ln -s "$(CURDIR)" "$$root/ansible_collections/unicore/auth" \
+		&& ANSIBLE_COLLECTIONS_PATH="$$root" $(VENV)/bin/python tests/scripts/lookup_option_definitions.py
 
 .PHONY: demo
 demo:

@@ -90,7 +90,7 @@ _raw:
   elements: str
 """
 
-import contextlib
+import configparser
 import hashlib
 import json
 import os
@@ -99,16 +99,17 @@ import time
 
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 # The option definitions of DOCUMENTATION with its doc fragments merged in, as
-# JSON; tests/scripts/lookup_option_definitions.py writes it from the
-# documentation and a unit test checks that the two agree.
-OPTION_DEFINITIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'plugin_utils', 'unicore_token_options.json')
+# JSON; `make lookup-definitions` writes it from the documentation, and a unit
+# test checks that the two agree.
+OPTION_DEFINITIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'plugin_utils', '_unicore_token_options.json')
 
 # Bump when what an answer depends on, or its entry, changes: older answers are then not found.
-ANSWER_FORMAT = 1
+ANSWER_FORMAT = 2
 
 
 def _load_option_definitions():
@@ -116,30 +117,38 @@ def _load_option_definitions():
         return json.load(handle)
 
 
-def _register_option_definitions(definitions):
-    """Give Ansible the option definitions before its plugin loader parses the documentation.
+def register_option_definitions(definitions):
+    """Give Ansible the option definitions before its plugin loader parses the documentation; True when it took them.
 
-    Ansible loads a lookup anew in a forked worker for every host and task, and
-    would parse DOCUMENTATION and its six doc fragments as YAML each time: about
-    13 ms, three times what a remembered answer costs in all (docs/performance.md).
-    The loader skips that for a plugin whose definitions are registered already.
-    Where this internal of ansible-core is missing, the documentation is parsed as usual.
+    The one use of an ansible-core internal in the lookup:
+    ``ConfigManager.initialize_plugin_configuration_definitions``, checked on
+    ansible-core 2.16 to 2.19. The plugin loader parses DOCUMENTATION and its
+    doc fragments as YAML for a plugin whose definitions are not registered yet,
+    in every forked worker (docs/performance.md has what that costs). Where the
+    internal is missing or takes other arguments, the loader parses the
+    documentation as usual: slower, with the same options, which this plugin
+    reads from ``definitions`` in any case.
     """
+    register = getattr(C.config, 'initialize_plugin_configuration_definitions', None)
+    if register is None:
+        return False
     try:
-        C.config.initialize_plugin_configuration_definitions('lookup', __name__, definitions)
-    except AttributeError:
-        pass
+        register('lookup', __name__, definitions)
+    except TypeError:
+        return False
+    return True
 
 
 def _source_names(definitions, source):
     return frozenset(entry['name'] for definition in definitions.values() for entry in definition.get(source) or [])
 
 
-_DEFINITIONS = _load_option_definitions()
-_register_option_definitions(_DEFINITIONS)
+DEFINITIONS = _load_option_definitions()
+register_option_definitions(DEFINITIONS)
 # The variable and environment names the options are read from.
-OPTION_VARIABLES = _source_names(_DEFINITIONS, 'vars')
-OPTION_ENVIRONMENT = _source_names(_DEFINITIONS, 'env')
+OPTION_VARIABLES = _source_names(DEFINITIONS, 'vars')
+OPTION_ENVIRONMENT = _source_names(DEFINITIONS, 'env')
+INI_SECTION = 'unicore'
 
 
 class LookupModule(LookupBase):
@@ -148,151 +157,132 @@ class LookupModule(LookupBase):
     Ansible loads this file in a fresh worker for every host and task. It is
     the one file of the collection that Python's bytecode cache serves there:
     Ansible's collection loader compiles every other module of a collection from
-    source on each import, which would cost a cached token several times what the
-    rest of the lookup does (docs/performance.md). So this file reads the options
-    and looks up the answer remembered for exactly these inputs, and imports the
-    collection's code only to work out an answer, where all the rules are.
+    source on each import (docs/performance.md). So this file captures the
+    options' sources and looks up the answer remembered for exactly those
+    inputs, and imports the collection's code only to work out an answer, where
+    all the rules are (plugins/plugin_utils/_token_lookup.py).
     """
 
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleLookupError('unicore.auth.unicore_token takes no positional terms; give url= and the credential options')
-        unknown = sorted(set(kwargs) - set(self.option_definitions))
+        unknown = sorted(set(kwargs) - set(DEFINITIONS))
         if unknown:
             # Ansible would drop them silently: a misspelt lifetime= would give a token of the default lifetime.
             raise AnsibleLookupError('unicore.auth.unicore_token: unknown option(s) %s; the options are listed by '
                                      'ansible-doc -t lookup unicore.auth.unicore_token' % ', '.join(unknown))
-        option_variables = self.templated_option_variables(variables or {})
-        with self._blank_environment_hidden():
-            cache_dir = self._cache_dir(option_variables, kwargs)
-        answer_key = None if cache_dir is None else self._answer_key(option_variables, kwargs)
-        answer = None if answer_key is None else _remembered_answer(cache_dir, answer_key)
+        sources = self.capture_sources(variables or {}, kwargs)
+        cache_dir = cache_directory(sources)
+        answer_key = None if cache_dir is None else _answer_key(sources)
+        answer = None if answer_key is None else remembered_answer(cache_dir, answer_key)
         if answer is None:
-            self.set_options_from(option_variables, kwargs)
-            answer = self._work_out_answer(option_variables, kwargs, cache_dir, answer_key)
+            answer = self._work_out_answer(sources, cache_dir, answer_key)
         else:
             for warning in answer['warnings']:
                 _warn(warning)
         return [answer['token']]
 
-    def templated_option_variables(self, variables):
-        """The option variables (``unicore_*``) among ``variables``, templated; blank ones left out, as not given.
+    def capture_sources(self, variables, direct):
+        """The options' sources, as ``OptionSources`` takes them: the same as ``OptionSources.capture`` (a unit test keeps them equal).
 
-        Ansible hands a lookup the variables untemplated (``"{{ vault_password }}"``),
-        and ``set_options`` would type-check the template string.
+        Ansible hands a lookup the variables untemplated (``"{{ vault_password }}"``).
         """
-        option_variables = {}
-        for name in OPTION_VARIABLES:
-            if name in variables:
-                value = self._templar.template(variables[name])
-                if not _is_blank(value):
-                    option_variables[name] = value
-        return option_variables
+        return {'direct': direct,
+                'variables': dict((name, self._templar.template(variables[name])) for name in OPTION_VARIABLES if name in variables),
+                'environment': dict((name, os.environ[name]) for name in OPTION_ENVIRONMENT if name in os.environ),
+                'ini': _ini_section(C.CONFIG_FILE),
+                'config_file': C.CONFIG_FILE}
 
-    def set_options_from(self, option_variables, direct):
-        """Set every option from its documented sources, with their precedence: direct, ``vars:``, ``env:``, ``ini:``."""
-        with self._blank_environment_hidden():
-            self.set_options(var_options=option_variables, direct=direct)
-
-    @contextlib.contextmanager
-    def _blank_environment_hidden(self):
-        """Hide blank ``UNICORE_*`` variables while options are read.
-
-        AWX injects an empty string for an input left blank; Ansible would check
-        it against the option's type and choices (``auth_method: ''`` fails)
-        instead of treating it as not given. The lookup runs in a worker process
-        of its own, and the variables are put back at once.
-        """
-        hidden = dict((name, os.environ.pop(name)) for name in OPTION_ENVIRONMENT if _is_blank(os.environ.get(name)))
-        try:
-            yield
-        finally:
-            os.environ.update(hidden)
-
-    def _cache_dir(self, option_variables, direct):
-        """The token cache's directory (``cache_dir``, or its default place), or None with ``cache: false``.
-
-        Read before, and without, setting all the options: Ansible resolves only
-        these two here, where setting all 27 took half of what a remembered answer cost.
-        """
-        def get_option(name):
-            return C.config.get_config_value_and_origin(name, plugin_type='lookup', plugin_name=self._load_name,
-                                                        variables=option_variables, direct=direct)[0]
-        if not get_option('cache'):
-            return None
-        cache_dir = get_option('cache_dir')
-        # A blank path given directly is not given, rather than the current directory Ansible makes of it.
-        if cache_dir is None or _is_blank(direct.get('cache_dir')):
-            base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
-            return os.path.join(base, 'unicore.auth', 'tokens')
-        return os.path.abspath(os.path.expanduser(str(cache_dir)))
-
-    @staticmethod
-    def _answer_key(option_variables, direct):
-        """Everything the answer depends on but time and the site, as text; None when it cannot be put in JSON.
-
-        The options' sources as given, before Ansible reads them: the arguments,
-        the option variables, the ``UNICORE_*`` environment, and the config file
-        that holds the ``[unicore]`` section; and what relative paths and the
-        defaults depend on. It holds the secrets, so it is only ever hashed.
-        """
-        environment = dict((name, os.environ[name]) for name in OPTION_ENVIRONMENT if name in os.environ)
-        try:
-            inputs = {'format': ANSWER_FORMAT, 'direct': direct, 'variables': option_variables, 'environment': environment,
-                      'config': C.CONFIG_FILE and [C.CONFIG_FILE, _digest(C.CONFIG_FILE)],
-                      'cwd': os.getcwd(), 'home': os.environ.get('HOME')}
-            return json.dumps(inputs, sort_keys=True, separators=(',', ':'), default=str)
-        except (OSError, TypeError, ValueError):
-            return None
-
-    def _work_out_answer(self, option_variables, direct, cache_dir, answer_key):
-        """The answer by the rules: the options checked, the token from the token cache or the site."""
+    def _work_out_answer(self, sources, cache_dir, answer_key):
+        """The answer by the rules: the options resolved and checked, the token from the token cache or the site."""
         # Imported here: a remembered answer needs none of this (see the class's docstring).
         from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-        from ansible_collections.unicore.auth.plugins.module_utils._urls import plain_http_warning
-        from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
-        from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
-        from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for
+        from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, loader_file_reader, resolve_options, work_out_answer
 
         try:
-            options = lookup_options(self, option_variables, direct)
-            insecure = plain_http_warning(options)
-            if insecure:
-                _warn(insecure)  # at once: also when no token comes of it
-            token, reusable_until = token_for(options, cache_dir)
-            answer = {'token': token, 'reusable_until': reusable_until, 'warnings': [insecure] if insecure else []}
-            if answer_key is not None and reusable_until is not None and reusable_until > time.time():
-                self._remember(TokenCache(cache_dir), answer_key, answer)
-            return answer
+            options = resolve_options(DEFINITIONS, OptionSources(**sources), file_reader=loader_file_reader(self._loader))
+            return work_out_answer(options, cache_dir, answer_key, _warn)
         except UnicoreError as error:
             raise AnsibleLookupError('unicore.auth.unicore_token: %s' % error.message)
-
-    @staticmethod
-    def _remember(cache, answer_key, answer):
-        try:
-            name = _answer_name(cache.directory, answer_key)
-        except (OSError, ValueError):
-            return  # changed under the lookup's feet since the token cache checked it: the next lookup will tell
-        cache.write_entry(name, answer)
 
 
 def _warn(message):
     Display().warning('unicore.auth.unicore_token: %s' % message)
 
 
-def _is_blank(value):
-    return isinstance(value, str) and value.strip() == ''
+def _ini_section(config_file):
+    # As _token_lookup.read_ini_section reads it.
+    if not config_file:
+        return {}
+    parser = configparser.ConfigParser(inline_comment_prefixes=(';',))
+    try:
+        with open(config_file, encoding='utf-8') as handle:
+            parser.read_string(handle.read())
+    except (OSError, UnicodeError, configparser.Error):
+        return {}
+    section = parser.items(INI_SECTION) if parser.has_section(INI_SECTION) else ()
+    return dict((key, value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in '\'"' else value) for key, value in section)
 
 
-def _remembered_answer(cache_dir, answer_key):
+def _first_given(sources, name):
+    """``(value, where)`` of one of the lookup's own options (cache, cache_dir) as ``OptionSources.raw_value`` finds it.
+
+    Blank variables, environment and ini values count as not given; a unit test keeps the two alike.
+    """
+    if name in sources['direct']:
+        return sources['direct'][name], 'direct'
+    for source, key, where in ((sources['variables'], 'unicore_' + name, 'var'), (sources['environment'], 'UNICORE_' + name.upper(), 'env'),
+                               (sources['ini'], name, 'ini')):
+        value = source.get(key)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return value, where
+    return None, None
+
+
+def cache_directory(sources):
+    """The token cache's directory (``cache_dir``, or its default place), or None with ``cache: false``.
+
+    A ``cache`` that is neither true nor false gives None too: the rules refuse it, naming it.
+    """
+    cache, dummy = _first_given(sources, 'cache')
+    if cache is not None:
+        try:
+            if not boolean(cache, strict=True):
+                return None
+        except TypeError:
+            return None
+    path, where = _first_given(sources, 'cache_dir')
+    # A blank path given directly is not given either, rather than the current directory.
+    if path is None or (isinstance(path, str) and not path.strip()):
+        base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+        return os.path.join(base, 'unicore.auth', 'tokens')
+    path = os.path.expanduser(os.path.expandvars(str(path).strip()))
+    # As for every path option: one from the config file is relative to that file.
+    base = os.path.dirname(sources['config_file']) if where == 'ini' and sources['config_file'] else os.getcwd()
+    return os.path.normpath(os.path.join(base, path))
+
+
+def _answer_key(sources):
+    """Everything the answer depends on but time and the site, as text; None when it cannot be put in JSON.
+
+    The options' sources as given, and what relative paths and the defaults
+    depend on. It holds the secrets, so it is only ever hashed.
+    """
+    try:
+        return json.dumps({'format': ANSWER_FORMAT, 'sources': sources, 'cwd': os.getcwd(), 'home': os.environ.get('HOME')},
+                          sort_keys=True, separators=(',', ':'), default=str)
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+def remembered_answer(cache_dir, answer_key):
     """The answer remembered for ``answer_key`` while it may still be given, else None.
 
     Anything unusual (a directory that is not private, no key yet, a damaged or
     stale entry) is left to the rules, which report or repair it.
     """
     try:
-        name = _answer_name(cache_dir, answer_key)
-        answer = json.loads(_read_private(os.path.join(cache_dir, name)))
+        answer = json.loads(_read_private(os.path.join(cache_dir, answer_name(cache_dir, answer_key))))
         if isinstance(answer['token'], str) and answer['token'] and isinstance(answer['warnings'], list) \
                 and time.time() < answer['reusable_until']:
             return answer
@@ -301,31 +291,23 @@ def _remembered_answer(cache_dir, answer_key):
     return None
 
 
-def _answer_name(cache_dir, answer_key):
-    """The entry name of an answer: a hash keyed with the cache's secret (BLAKE2b, a MAC), so it reveals nothing of the inputs.
+def answer_name(cache_dir, answer_key):
+    """The name TokenCache gives the answer entry for ``answer_key`` (its ``entry_name(key, 'answer', answer_key)``).
 
-    Only a private directory holds answers to give; the token cache (TokenCache)
-    refuses any other with the reason, when the rules work the answer out.
+    Only a private directory holds answers to give; TokenCache refuses any
+    other with the reason, when the rules work the answer out.
     """
     status = os.lstat(cache_dir)
     if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise OSError('not a private directory')
-    secret = _read_private(os.path.join(cache_dir, 'cache.key'))  # the token cache's KEY_FILE, which it creates
-    return 'answer-' + hashlib.blake2b(answer_key.encode('utf-8'), key=secret, digest_size=32).hexdigest()
-
-
-def _digest(path):
-    return hashlib.sha256(_read(path)).hexdigest()
+    key = _read_private(os.path.join(cache_dir, 'cache.key'))  # TokenCache's KEY_FILE, which it creates
+    return 'answer-' + hashlib.blake2b(answer_key.encode('utf-8'), key=key, digest_size=32).hexdigest()
 
 
 def _read_private(path):
     """The bytes of a file of the token cache, never through a symbolic link."""
-    return _read(path, getattr(os, 'O_NOFOLLOW', 0))
-
-
-def _read(path, flags=0):
     # os.read rather than a file object: in a fresh worker each new kind of object costs (docs/performance.md).
-    descriptor = os.open(path, os.O_RDONLY | flags)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
     try:
         chunks = []
         while True:

@@ -1,30 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shared argument spec of connection and authentication options (internal to the collection).
+"""The shared argument spec: connection, authentication and token options (internal to the collection).
 
 Documented by the ``unicore.auth.connection``, ``unicore.auth.credentials`` and
-``unicore.auth.token`` doc fragments; a unit test keeps them in step.
+``unicore.auth.token`` doc fragments; a unit test keeps them in step. The
+connection options are declared with their checks, in ``_connection_options``.
 """
 
 from __future__ import annotations
 
 import copy
 
-AUTH_METHODS = ('auto', 'password', 'bearer', 'basic_token', 'ssh_key', 'trusted_service', 'x509', 'anonymous')
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_KINDS
 
-CONNECTION_ARGUMENT_SPEC = dict(
-    url=dict(type='str', required=True),
-    allow_http=dict(type='bool', default=False),
-    validate_certs=dict(type='bool', default=True),
-    ca_path=dict(type='path'),
-    client_cert=dict(type='path'),
-    client_key=dict(type='path'),
-    timeout=dict(type='int', default=30),
-    retries=dict(type='int', default=3),
-    security_sessions=dict(type='bool', default=True),
-    preferences=dict(type='raw'),
-)
+AUTH_METHODS = ('auto',) + tuple(CREDENTIAL_KINDS)
 
 AUTH_ARGUMENT_SPEC = dict(
     auth_method=dict(type='str', default='auto', choices=list(AUTH_METHODS)),

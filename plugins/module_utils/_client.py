@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt
-from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport, connection_settings
+from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url, display_url
 
 
@@ -19,26 +20,7 @@ def transport_from_options(options, credential=None):
         credential if credential is not None else credential_from_options(options),
         security_sessions=options.get_option_default('security_sessions', True),
         preferences=preferences_header(options.get_option_default('preferences')),
-        **_connection_keywords(options)
-    )
-
-
-def check_connection_options(options):
-    """Refuse unusable connection options offline, even when no request is going to be made.
-
-    (``preferences`` are checked by ``TokenRequest.from_options``.)
-    """
-    connection_settings(**_connection_keywords(options))
-
-
-def _connection_keywords(options):
-    return dict(
-        validate_certs=options.get_option_default('validate_certs', True),
-        ca_path=options.get_given('ca_path'),
-        client_cert=options.get_given('client_cert'),
-        client_key=options.get_given('client_key'),
-        timeout=options.get_option_default('timeout', 30),
-        retries=options.get_option_default('retries', 3),
+        **connection_keywords(options)
     )
 
 

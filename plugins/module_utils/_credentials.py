@@ -3,11 +3,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Credential kinds and the ``auth_method`` factory (internal to the collection).
 
-One small class per kind: ``from_options`` reads what it needs, ``validate``
-checks it without touching the network, ``authorization_header`` gives the
-``Authorization`` value (None for none). The kinds that sign JWTs live in
-``_jwt_credentials`` and are imported only when chosen, so that a module that
-needs no JWT never imports ``cryptography`` or ``jwt``.
+One small class per kind: ``OPTIONS`` names the options it reads,
+``from_options`` reads them, ``validate`` checks them without touching the
+network, ``authorization_header`` gives the ``Authorization`` value (None for
+none). The kinds that sign JWTs live in ``_jwt_credentials`` and are imported
+only when chosen, so that a module that needs no JWT never imports
+``cryptography`` or ``jwt``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import base64
 import os
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
 
 
 class Credential:
     """Base of all credential kinds."""
 
     method = None
+    # The options from_options reads.
+    OPTIONS = ()
 
     def validate(self):
         """Offline checks; raise UnicoreError naming the option and the cause."""
@@ -36,7 +40,7 @@ class Credential:
 
 
 def _require(method, **values):
-    missing = [name for name, value in values.items() if value in (None, '')]
+    missing = [name for name, value in values.items() if is_blank(value)]
     if missing:
         raise UnicoreError('auth_method=%s needs %s' % (method, ' and '.join(missing)))
 
@@ -45,6 +49,7 @@ class PasswordCredential(Credential):
     """``Authorization: Basic base64(username:password)``."""
 
     method = 'password'
+    OPTIONS = ('username', 'password')
 
     def __init__(self, username, password):
         self.username = username
@@ -70,6 +75,7 @@ class _TokenCredential(Credential):
     """``Authorization: <scheme> <token>`` with the token sent as given."""
 
     scheme = None
+    OPTIONS = ('token',)
 
     def __init__(self, token):
         self.token = token
@@ -104,6 +110,7 @@ class X509Credential(Credential):
     """A TLS client certificate; the transport presents it, no header is sent."""
 
     method = 'x509'
+    OPTIONS = ('client_cert', 'client_key')
 
     def __init__(self, client_cert, client_key):
         self.client_cert = client_cert
@@ -165,26 +172,45 @@ def resolve_identity_path(path):
     return os.path.join(os.path.expanduser('~'), '.uftp', path)
 
 
-def _ssh_key_credential(options):
+class _JwtKind:
+    """A kind of ``_jwt_credentials``, imported by ``load()`` only when it is chosen.
+
+    Its ``OPTIONS`` are stated here so that naming every kind's options imports
+    no ``cryptography``; a unit test keeps them equal to the class's own.
+    """
+
+    def __init__(self, load, options):
+        self._load = load
+        self.OPTIONS = options
+
+    def from_options(self, options):
+        return self._load().from_options(options)
+
+
+def _ssh_key_kind():
     from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import SshKeyCredential
-    return SshKeyCredential.from_options(options)
+    return SshKeyCredential
 
 
-def _trusted_service_credential(options):
+def _trusted_service_kind():
     from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import TrustedServiceCredential
-    return TrustedServiceCredential.from_options(options)
+    return TrustedServiceCredential
 
 
-# auth_method -> how to build that kind from the options.
+# auth_method -> the kind it chooses, in the order the documentation lists them.
 CREDENTIAL_KINDS = {
-    'password': PasswordCredential.from_options,
-    'basic_token': BasicTokenCredential.from_options,
-    'bearer': BearerCredential.from_options,
-    'ssh_key': _ssh_key_credential,
-    'trusted_service': _trusted_service_credential,
-    'x509': X509Credential.from_options,
-    'anonymous': AnonymousCredential.from_options,
+    'password': PasswordCredential,
+    'bearer': BearerCredential,
+    'basic_token': BasicTokenCredential,
+    'ssh_key': _JwtKind(_ssh_key_kind, ('username', 'identity', 'identity_content', 'identity_passphrase', 'jwt_lifetime')),
+    'trusted_service': _JwtKind(_trusted_service_kind, ('subject', 'issuer', 'identity', 'identity_content', 'identity_passphrase',
+                                                        'hmac_secret', 'client_cert', 'client_key', 'jwt_lifetime')),
+    'x509': X509Credential,
+    'anonymous': AnonymousCredential,
 }
+
+# Every option that decides which credential is sent: auth_method and what any kind reads.
+CREDENTIAL_OPTIONS = ('auth_method',) + tuple(sorted(set(name for kind in CREDENTIAL_KINDS.values() for name in kind.OPTIONS)))
 
 
 def auto_auth_method(options):
@@ -211,9 +237,9 @@ def credential_from_options(options):
     method = options.get_option_default('auth_method', 'auto')
     method = auto_auth_method(options) if method == 'auto' else str(method)
     try:
-        build = CREDENTIAL_KINDS[method]
+        kind = CREDENTIAL_KINDS[method]
     except KeyError:
         raise UnicoreError('auth_method: unknown method "%s"; choose one of auto, %s' % (method, ', '.join(CREDENTIAL_KINDS)))
-    credential = build(options)
+    credential = kind.from_options(options)
     credential.validate()
     return credential

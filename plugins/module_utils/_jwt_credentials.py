@@ -12,6 +12,7 @@ import time
 
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import Credential, check_readable_file, resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._private_keys import (
     certificate_subject_dn,
     load_private_key,
@@ -103,6 +104,7 @@ class SshKeyCredential(SignedJwtCredential):
     """
 
     method = 'ssh_key'
+    OPTIONS = ('username', 'identity', 'identity_content', 'identity_passphrase', 'jwt_lifetime')
 
     def __init__(self, username, signing_key, lifetime, clock=time.time, key_source='identity'):
         super().__init__(lifetime, clock)
@@ -121,7 +123,7 @@ class SshKeyCredential(SignedJwtCredential):
 
     def validate(self):
         super().validate()
-        if not self.username:
+        if is_blank(self.username):
             raise UnicoreError('auth_method=ssh_key needs username (the UNICORE user whose public key is registered)')
         self.algorithm = signing_algorithm(self.key_source, self.signing_key)
 
@@ -143,6 +145,8 @@ class TrustedServiceCredential(SignedJwtCredential):
     """
 
     method = 'trusted_service'
+    OPTIONS = ('subject', 'issuer', 'identity', 'identity_content', 'identity_passphrase', 'hmac_secret', 'client_cert', 'client_key',
+               'jwt_lifetime')
 
     def __init__(self, subject, issuer, signing_key, algorithm, lifetime, clock=time.time, key_source='the service key'):
         super().__init__(lifetime, clock)
@@ -181,9 +185,9 @@ class TrustedServiceCredential(SignedJwtCredential):
 
     def validate(self):
         super().validate()
-        if not self.subject:
+        if is_blank(self.subject):
             raise UnicoreError('auth_method=trusted_service needs subject (the DN of the user the service acts for)')
-        if not self.issuer:
+        if is_blank(self.issuer):
             raise UnicoreError('auth_method=trusted_service needs issuer: the DN of the service that signs for the user, '
                                'as the site knows it. It defaults to the subject of client_cert only when the service signs with client_key')
         if self.algorithm == 'HS256':

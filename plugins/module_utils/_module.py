@@ -8,9 +8,9 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import plain_http_warning
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
-from ansible_collections.unicore.auth.plugins.module_utils._urls import plain_http_warning
 
 
 def unicore_module(extra_options, **module_kwargs):

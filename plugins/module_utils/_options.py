@@ -4,71 +4,55 @@
 """One option adapter over module params and plugin options (internal to the collection).
 
 The credential, transport and client code read options only through this adapter,
-so the same code serves modules (``module.params``) and plugins (``get_option``).
+so the same code serves modules (``module.params``) and plugins (their resolved options).
 """
 
 from __future__ import annotations
 
 
+def is_blank(value):
+    """True for None and for a string that is empty or only white space: a value that says nothing."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 class OptionAdapter:
-    """Reads options through callables, whatever holds them.
+    """Reads options from a dict of every option's value, whatever filled it.
 
     ``file_reader(path)`` reads a file an option names (a key file): plainly in
     a module, through Ansible's loader in a lookup, which decrypts vault files.
     """
 
-    def __init__(self, getter, setter=None, haver=None, file_reader=None):
-        self._getter = getter
-        self._setter = setter
-        self._haver = haver
+    def __init__(self, values, file_reader=None):
+        self._values = values
         self._file_reader = file_reader or _read_bytes
 
     @classmethod
-    def from_dict(cls, options):
-        return cls(options.__getitem__, options.__setitem__, options.__contains__)
+    def from_dict(cls, options, file_reader=None):
+        return cls(options, file_reader)
 
     @classmethod
     def from_ansible_module(cls, module):
-        return cls.from_dict(module.params)
-
-    @classmethod
-    def from_plugin(cls, plugin):
-        def has(name):
-            try:
-                plugin.get_option(name)
-            except KeyError:
-                return False
-            return True
-
-        return cls(plugin.get_option, plugin.set_option, has)
-
-    def has_option(self, name):
-        return self._haver(name)
+        return cls(module.params)
 
     def get_option(self, name):
         """The option's value; ``KeyError`` for an option that does not exist."""
-        return self._getter(name)
+        return self._values[name]
 
     def get_option_default(self, name, default=None):
         """The option's value, or ``default`` when it is absent or unset."""
-        if not self.has_option(name):
-            return default
-        value = self._getter(name)
+        value = self._values.get(name)
         return default if value is None else value
 
     def get_given(self, name):
         """The option's value when it was really given, else None.
 
         Empty strings count as not given: AWX injects an empty string for a
-        credential input the user left blank.
+        credential input the user left blank. A value of only white space was
+        given, so that the check of that very option refuses it (``identity_content``
+        of blank lines is an empty key, not a key left out); checks for content use ``is_blank``.
         """
         value = self.get_option_default(name)
-        if value is None or (isinstance(value, str) and value == ''):
-            return None
-        return value
-
-    def set_option(self, name, value):
-        self._setter(name, value)
+        return None if value == '' else value
 
     def read_file(self, path):
         """The bytes of the file at ``path``; OSError when it cannot be read."""
@@ -76,5 +60,7 @@ class OptionAdapter:
 
 
 def _read_bytes(path):
+    # A key file may be a link (a mounted secret, a dotfile manager's): it is
+    # followed, as ssh follows it, and as the lookup's loader does.
     with open(path, 'rb') as handle:
         return handle.read()

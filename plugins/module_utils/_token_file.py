@@ -11,13 +11,13 @@ the kept token comes from the site it is asked about.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import stat
 import tempfile
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._private_files import read_private, stage_private
 
 SITE_SUFFIX = '.site'
 # A token is a few KiB; anything much larger is not one.
@@ -93,7 +93,7 @@ class TokenFile:
         staged = []
         try:
             for path, text in ((self.site_path, record), (self.path, token + '\n')):
-                staged.append((self._staged_copy(path, text, mode), path))
+                staged.append((stage_private(path, text.encode('utf-8'), mode), path))
             for temporary, path in staged:
                 # rename() replaces the name itself, never the target of a link.
                 os.replace(temporary, path)
@@ -141,36 +141,9 @@ class TokenFile:
 
     @staticmethod
     def _read(path, option):
-        try:
-            # O_NOFOLLOW: a kept token is never read through a link either.
-            descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
-        except FileNotFoundError:
+        data = read_private(path, option, max_bytes=MAX_TOKEN_BYTES)
+        if data is None:
             return None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnicoreError('%s: %s is a symbolic link; remove it (token files are never read through links)' % (option, path))
-            raise UnicoreError('%s: cannot read %s: %s' % (option, path, exc.strerror))
-        try:
-            with os.fdopen(descriptor, 'rb') as handle:
-                data = handle.read(MAX_TOKEN_BYTES + 1)
-        except OSError as exc:
-            raise UnicoreError('%s: cannot read %s: %s' % (option, path, exc.strerror))
         if len(data) > MAX_TOKEN_BYTES:
             return ''
         return data.decode('utf-8', errors='replace')
-
-    @staticmethod
-    def _staged_copy(path, text, mode):
-        """A complete, synced temporary copy of ``text`` beside ``path``, with ``mode``."""
-        directory, name = os.path.split(path)
-        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix='.%s.' % name, suffix='.tmp')
-        try:
-            with os.fdopen(descriptor, 'w') as handle:
-                os.fchmod(handle.fileno(), mode)
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except OSError:
-            os.unlink(temporary)
-            raise
-        return temporary

@@ -127,5 +127,5 @@ class TokenRequest:
             return client.issue_auth_token(lifetime=self.lifetime, renewable=self.renewable, limited=self.limited)
         except UnicoreError as error:
             # Imported on failure only: the lookup's cache hits use this class too.
-            from ansible_collections.unicore.auth.plugins.module_utils._access_info import refused_preferences_error
+            from ansible_collections.unicore.auth.plugins.module_utils._login_mapping import refused_preferences_error
             raise refused_preferences_error(client, error) or error

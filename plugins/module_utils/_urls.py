@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
 
 # Everything between "scheme://" and the last "@" before any query or fragment:
 # a user:password part, even one whose password holds a "/".
@@ -26,7 +27,7 @@ def display_url(url):
 
 def checked_site_url(url):
     """The site base URL without a trailing slash; raise UnicoreError naming ``url`` when it is unusable."""
-    if url is None or str(url).strip() == '':
+    if is_blank(url):
         raise UnicoreError('url is required: the site REST base, e.g. https://host:8080/DEMO-SITE/rest/core')
     url = str(url).strip()
     if display_url(url) != url:
@@ -44,12 +45,3 @@ def checked_site_url(url):
     if parts.query or parts.fragment:
         raise UnicoreError('url: %s must not have a query or fragment' % display_url(url))
     return url.rstrip('/')
-
-
-def plain_http_warning(options):
-    """The warning for an ``http://`` url that ``allow_http`` does not allow, or None."""
-    url = options.get_given('url')
-    if url is None or not str(url).strip().lower().startswith('http://') or options.get_option_default('allow_http', False):
-        return None
-    return ('url: %s is not HTTPS: credentials and tokens would cross the network unencrypted. '
-            'Use https://, or set allow_http: true if the site is reached through a trusted channel' % display_url(str(url).strip()))

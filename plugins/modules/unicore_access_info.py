@@ -153,8 +153,8 @@ server:
       sample: CN=DEMO-SITE,O=UNICORE,C=EU
 """
 
-from ansible_collections.unicore.auth.plugins.module_utils._access_info import fetch_access_info
 from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient
+from ansible_collections.unicore.auth.plugins.module_utils._login_mapping import fetch_access_info
 from ansible_collections.unicore.auth.plugins.module_utils._module import run_unicore_module, unicore_module
 
 

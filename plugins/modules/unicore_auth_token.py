@@ -175,8 +175,8 @@ expires_in:
 """
 
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import TOKEN_ARGUMENT_SPEC
-from ansible_collections.unicore.auth.plugins.module_utils._auth_token import keep_auth_token
 from ansible_collections.unicore.auth.plugins.module_utils._module import run_unicore_module, unicore_module
+from ansible_collections.unicore.auth.plugins.module_utils._token_keeping import keep_auth_token
 
 TOKEN_FILE_OPTIONS = dict(
     dest=dict(type='path'),

@@ -2,17 +2,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Write plugins/plugin_utils/unicore_token_options.json from the lookup's documentation.
+"""Write plugins/plugin_utils/_unicore_token_options.json from the lookup's documentation (`make lookup-definitions`).
 
 The lookup hands Ansible this JSON copy of its option definitions when it is
 imported, so that a forked worker does not parse DOCUMENTATION and six doc
 fragments as YAML for every host and task (see docs/performance.md). Run this
 after changing the lookup's options or the doc fragments; a unit test fails
-while the copy and the documentation differ.
+while the copy and the documentation differ. The file is internal: nothing
+but the lookup reads it.
 
-    ANSIBLE_COLLECTIONS_PATH=DIR python tests/scripts/lookup_option_definitions.py
+    make lookup-definitions
 
-DIR holds ansible_collections/unicore/auth (the checkout, or a link to it).
+which runs this script with ANSIBLE_COLLECTIONS_PATH set to a directory
+holding ansible_collections/unicore/auth as a link to the checkout.
 """
 
 from __future__ import annotations

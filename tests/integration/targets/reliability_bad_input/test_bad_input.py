@@ -32,7 +32,7 @@ CRASH_MARKERS = ('Traceback (most recent call last)', 'MODULE FAILURE', 'An unha
 NO_LOG_MASK = '********'
 # Options whose values are secrets, wherever a case sets them.
 SECRET_OPTIONS = ('password', 'token', 'identity_content', 'identity_passphrase', 'hmac_secret')
-TOKEN_ENTRY = re.compile(r'^[0-9a-f]{64}$')
+TOKEN_ENTRY = re.compile(r'^token-[0-9a-f]{64}$')
 
 
 def _load_yaml(name):

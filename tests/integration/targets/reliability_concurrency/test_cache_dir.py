@@ -165,7 +165,7 @@ def test_cache_dir_that_is_a_file_is_refused(refused, layout):
 def test_cache_key_that_is_a_link_is_not_followed(refused, layout):
     result = refused[0]['key_is_a_link']
     assert result['failed'] and not result['digest']
-    expected = 'cache_dir: cannot read %s' % layout.path('key_link', 'cache.key')
+    expected = 'cache_dir: %s is a symbolic link' % layout.path('key_link', 'cache.key')
     assert expected in result['msg']
     assert_precious_unchanged(layout.path('key_link_target'))
     assert os.path.islink(layout.path('key_link', 'cache.key'))
@@ -225,7 +225,7 @@ def test_an_entry_replaced_by_a_link_is_not_followed(playbooks, control, layout,
     stats = control.stats()
 
     assert results['entry_is_a_link']['failed']
-    expected = 'cache_dir: cannot read %s' % entry
+    expected = 'cache_dir: %s is a symbolic link' % entry
     assert expected in results['entry_is_a_link']['msg']
     assert_precious_unchanged(target)
     assert os.path.islink(entry)

@@ -260,7 +260,7 @@ def test_a_link_put_at_dest_after_the_check_is_replaced_not_followed(scratch, si
 def test_a_link_planted_at_the_cache_entry_temporary_name_is_not_followed(monkeypatch, scratch, site, phase_one, layout):
     token = read_bytes(layout.dest('mode_0640')).decode('ascii').strip()
     cache = TokenCache(os.path.join(scratch, 'cache'))
-    name = cache.entry_name({'case': 'planted'})
+    name = cache.entry_name('token', {'case': 'planted'})
     precious = plant_precious(os.path.join(scratch, 'precious'))
     planted = os.path.join(cache.directory, '.%s.planted.tmp' % name)
     os.symlink(precious, planted)

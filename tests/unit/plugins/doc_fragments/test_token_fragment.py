@@ -23,8 +23,8 @@ from ansible.utils.plugin_docs import add_fragments
 from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token as lookup_plugin
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import TOKEN_ARGUMENT_SPEC, unicore_argument_spec
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS
 from ansible_collections.unicore.auth.plugins.modules import unicore_access_info, unicore_auth_token
-from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import IDENTITY_OPTIONS
 
 COLLECTION_PACKAGE = 'ansible_collections.unicore.auth.plugins'
 FRAGMENTS = {
@@ -144,7 +144,8 @@ def test_the_secrets_of_the_modules_are_no_log_and_nothing_else_is(monkeypatch):
 
 # ---------------------------------------------------------------- the lookup: documentation = what it reads
 
-READERS = ('get_option', 'get_option_default', 'get_given', 'has_option')
+# The option adapter's readers, and the plugin file's reader of its own options (cache, cache_dir) from their sources.
+READERS = ('get_option', 'get_option_default', 'get_given', '_first_given')
 
 
 def _source_path(module_name):
@@ -175,17 +176,18 @@ def options_read_by(module_name):
             tree = ast.parse(handle.read())
         pending.extend(_collection_imports(tree))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and _called_name(node.func) in READERS
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                names.add(node.args[0].value)
+            if isinstance(node, ast.Call) and _called_name(node.func) in READERS:
+                # The option's name is the first string given (_first_given takes the sources first).
+                given = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+                names.update(given[:1])
     return names, seen
 
 
 def test_the_lookup_documents_exactly_the_options_its_code_reads():
     read, modules = options_read_by(lookup_plugin.__name__)
     assert COLLECTION_PACKAGE + '.module_utils._jwt_credentials' in modules  # the lazily imported credential kinds count
-    # token_for reads the identity options by name from a tuple.
-    read |= set(IDENTITY_OPTIONS)
+    # The lookup's cache identity reads the credential options by name from a tuple.
+    read |= set(CREDENTIAL_OPTIONS)
     documented = merged_documentation(lookup_plugin)['options']
     assert sorted(read) == sorted(documented)
 

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient
-from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url, plain_http_warning
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import PasswordCredential
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 SITE_DN = 'CN=DEMO-SITE, O=UNICORE, C=EU'
@@ -93,18 +93,6 @@ def test_site_url_loses_a_trailing_slash_and_white_space(url):
 
 def test_plain_http_site_url_is_accepted():
     assert checked_site_url('http://localhost:8080/DEMO-SITE/rest/core') == 'http://localhost:8080/DEMO-SITE/rest/core'
-
-
-@pytest.mark.parametrize('url', ['http://localhost:8080/DEMO-SITE/rest/core', ' HTTP://gateway/DEMO-SITE/rest/core'])
-def test_plain_http_url_gets_a_warning_naming_url_and_allow_http(options, url):
-    warning = plain_http_warning(options(url=url))
-    assert warning.startswith('url: %s is not HTTPS' % url.strip())
-    assert 'allow_http: true' in warning
-
-
-@pytest.mark.parametrize('url, allow_http', [(SITE, False), (SITE, None), ('http://localhost:8080/DEMO-SITE/rest/core', True), (None, False)])
-def test_https_or_explicitly_allowed_http_gets_no_warning(options, url, allow_http):
-    assert plain_http_warning(options(url=url, allow_http=allow_http)) is None
 
 
 # ---------------------------------------------------------------- issue_auth_token

@@ -10,6 +10,11 @@ import base64
 import pytest
 from pyunicore import credentials as pyunicore_credentials
 
+from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import AUTH_ARGUMENT_SPEC, AUTH_METHODS
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_KINDS, CREDENTIAL_OPTIONS
+from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import SshKeyCredential, TrustedServiceCredential
+from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
+
 
 def decoded_basic(header):
     scheme, value = header.split(' ', 1)
@@ -49,6 +54,14 @@ def test_password_method_names_the_missing_option(refusal, given, missing):
     message = refusal(auth_method='password', **given)
     assert 'auth_method=password' in message
     assert missing in message
+
+
+@pytest.mark.parametrize('given, missing', [
+    (dict(username='  ', password='Secret-Pw-0815'), 'needs username'),
+    (dict(username='demouser', password=' \t'), 'needs password'),
+])
+def test_a_username_or_password_of_only_white_space_counts_as_missing(refusal, given, missing):
+    assert missing in refusal(auth_method='password', **given)
 
 
 def test_credential_repr_shows_no_secret(credential):
@@ -173,3 +186,64 @@ def test_password_credential_and_transport_import_neither_jwt_nor_cryptography(f
         'print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("jwt", "cryptography"))))',
     ])
     assert imported == []
+
+
+# ---------------------------------------------------------------- the kinds and the options they read
+
+def test_auth_method_offers_auto_and_every_credential_kind():
+    assert AUTH_METHODS == ('auto',) + tuple(CREDENTIAL_KINDS)
+    assert AUTH_ARGUMENT_SPEC['auth_method']['choices'] == list(AUTH_METHODS)
+
+
+@pytest.mark.parametrize('method, kind', [('ssh_key', SshKeyCredential), ('trusted_service', TrustedServiceCredential)])
+def test_the_lazily_imported_kinds_are_listed_with_their_own_options(method, kind):
+    assert CREDENTIAL_KINDS[method].OPTIONS == kind.OPTIONS
+
+
+def test_credential_options_are_auth_method_and_every_option_a_kind_reads():
+    assert CREDENTIAL_OPTIONS == ('auth_method', 'client_cert', 'client_key', 'hmac_secret', 'identity', 'identity_content',
+                                  'identity_passphrase', 'issuer', 'jwt_lifetime', 'password', 'subject', 'token', 'username')
+
+
+class ReadRecorder(dict):
+    """Option values that remember which options were read."""
+
+    def __init__(self, values):
+        super().__init__(values)
+        self.read = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+
+def read_by(method, given):
+    values = ReadRecorder(given)
+    CREDENTIAL_KINDS[method].from_options(OptionAdapter.from_dict(values))
+    return values.read
+
+
+def test_each_kind_reads_exactly_the_options_it_declares(key_file, key_text, self_signed_cert):
+    cert_path, key_path, dummy = self_signed_cert
+    cases = [
+        ('password', dict(username='demouser', password='Secret-Pw-0815')),
+        ('bearer', dict(token='abc.def.ghi')),
+        ('basic_token', dict(token='ZGVtbzp0ZXN0')),
+        ('x509', dict(client_cert=cert_path, client_key=key_path)),
+        ('anonymous', dict()),
+        ('ssh_key', dict(username='demouser', identity=key_file('rsa'))),
+        ('ssh_key', dict(username='demouser', identity_content=key_text('ed25519'), identity_passphrase='unused')),
+        ('trusted_service', dict(subject='CN=Demo User', issuer='CN=Service', hmac_secret='s' * 32)),
+        ('trusted_service', dict(subject='CN=Demo User', issuer='CN=Service', identity=key_file('ec-p256', 'pkcs8'))),
+        ('trusted_service', dict(subject='CN=Demo User', client_cert=cert_path, client_key=key_path)),
+    ]
+    read_by_method = dict((method, set()) for method in CREDENTIAL_KINDS)
+    for method, given in cases:
+        read = read_by(method, given)
+        assert set(given) <= read, (method, given)
+        read_by_method[method] |= read
+    assert read_by_method == dict((method, set(kind.OPTIONS)) for method, kind in CREDENTIAL_KINDS.items())

@@ -1,28 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The option adapter reads module params and plugin options alike."""
+"""The option adapter reads module params and a plugin's resolved options alike, and what counts as blank."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
-
-
-class FakePlugin:
-    """Behaves like AnsiblePlugin.get_option/set_option: KeyError for an option it does not define."""
-
-    def __init__(self, **defined):
-        self._options = dict(defined)
-
-    def get_option(self, name):
-        if name not in self._options:
-            raise KeyError('Requested entry (plugin_type: lookup plugin: fake, setting: %s ) was not defined' % name)
-        return self._options[name]
-
-    def set_option(self, name, value):
-        self._options[name] = value
+from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter, is_blank
 
 
 class FakeModule:
@@ -33,12 +18,10 @@ class FakeModule:
 def adapter_over(kind, **values):
     if kind == 'dict':
         return OptionAdapter.from_dict(dict(values))
-    if kind == 'module':
-        return OptionAdapter.from_ansible_module(FakeModule(**values))
-    return OptionAdapter.from_plugin(FakePlugin(**values))
+    return OptionAdapter.from_ansible_module(FakeModule(**values))
 
 
-ADAPTER_KINDS = ('dict', 'module', 'plugin')
+ADAPTER_KINDS = ('dict', 'module')
 
 
 @pytest.mark.parametrize('kind', ADAPTER_KINDS)
@@ -53,13 +36,6 @@ def test_get_option_returns_the_value_as_given(kind):
 def test_get_option_of_an_undefined_option_raises_key_error(kind):
     with pytest.raises(KeyError):
         adapter_over(kind, url='https://site.example').get_option('no_such_option')
-
-
-@pytest.mark.parametrize('kind', ADAPTER_KINDS)
-def test_has_option_tells_defined_from_undefined_options(kind):
-    options = adapter_over(kind, token=None)
-    assert options.has_option('token') is True
-    assert options.has_option('no_such_option') is False
 
 
 @pytest.mark.parametrize('kind', ADAPTER_KINDS)
@@ -87,15 +63,36 @@ def test_get_given_keeps_false_and_zero(kind):
     assert options.get_given('retries') == 0
 
 
-def test_set_option_on_a_dict_adapter_changes_the_dict():
-    params = {'token': None}
-    OptionAdapter.from_dict(params).set_option('token', 'abc')
-    assert params == {'token': 'abc'}
+@pytest.mark.parametrize('kind', ADAPTER_KINDS)
+def test_get_given_keeps_a_value_of_only_white_space_for_the_check_of_that_option(kind):
+    # identity_content of blank lines must be refused as an empty key, not taken for no key at all.
+    assert adapter_over(kind, identity_content='   \n').get_given('identity_content') == '   \n'
 
 
-def test_set_option_on_a_plugin_adapter_goes_to_the_plugin():
-    plugin = FakePlugin(token=None)
-    options = OptionAdapter.from_plugin(plugin)
-    options.set_option('token', 'abc')
-    assert plugin.get_option('token') == 'abc'
-    assert options.get_given('token') == 'abc'
+def test_files_are_read_plainly_by_default(tmp_path):
+    (tmp_path / 'key.pem').write_bytes(b'key bytes')
+    assert OptionAdapter.from_dict({}).read_file(str(tmp_path / 'key.pem')) == b'key bytes'
+
+
+def test_a_key_file_kept_as_a_link_is_read_through_it(tmp_path):
+    # Mounted secrets and dotfile managers keep keys as links; the lookup's loader follows them too.
+    (tmp_path / 'key.pem').write_bytes(b'key bytes')
+    (tmp_path / 'link.pem').symlink_to(tmp_path / 'key.pem')
+    assert OptionAdapter.from_dict({}).read_file(str(tmp_path / 'link.pem')) == b'key bytes'
+
+
+def test_a_dict_adapter_reads_files_with_the_reader_it_is_given():
+    options = OptionAdapter.from_dict({'identity': '/vault/key'}, file_reader=lambda path: b'decrypted ' + path.encode())
+    assert options.read_file(options.get_option('identity')) == b'decrypted /vault/key'
+
+
+# ---------------------------------------------------------------- is_blank
+
+@pytest.mark.parametrize('value', [None, '', ' ', '\t\n', '  \r\n  '])
+def test_none_and_strings_of_only_white_space_are_blank(value):
+    assert is_blank(value) is True
+
+
+@pytest.mark.parametrize('value', ['a', ' a ', 0, False, [], {}])
+def test_anything_with_content_and_every_non_string_is_not_blank(value):
+    assert is_blank(value) is False

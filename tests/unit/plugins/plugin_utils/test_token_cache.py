@@ -90,7 +90,7 @@ def test_a_symbolic_link_in_place_of_the_directory_is_refused(cache_dir, tmp_pat
     cache_dir.parent.mkdir()
     cache_dir.symlink_to(private)
     assert refusal(cache_dir) == ('cache_dir: %s is a symbolic link; give the directory itself '
-                                  '(the token cache is never reached through links)' % cache_dir)
+                                  '(private directories are never reached through links)' % cache_dir)
     assert os.listdir(private) == []
 
 
@@ -110,7 +110,7 @@ def test_a_directory_of_another_user_is_refused(cache_dir):
     else:
         # Without root the test cannot give a directory away; the file system root belongs to root.
         directory = '/'
-    assert refusal(directory) == 'cache_dir: %s belongs to another user; the token cache must be your own' % directory
+    assert refusal(directory) == 'cache_dir: %s belongs to another user; a private directory must be your own' % directory
 
 
 def test_a_directory_that_cannot_be_created_is_named(tmp_path):
@@ -129,7 +129,7 @@ def test_the_key_file_is_private_and_reused(cache_dir):
     assert len(key) == 32
     second = TokenCache(cache_dir)
     assert key_path.read_bytes() == key
-    assert second.entry_name(IDENTITY) == first.entry_name(IDENTITY)
+    assert second.entry_name('token', IDENTITY) == first.entry_name('token', IDENTITY)
 
 
 def test_a_damaged_key_file_is_named(cache_dir):
@@ -140,24 +140,24 @@ def test_a_damaged_key_file_is_named(cache_dir):
 
 def test_entry_names_are_keyed_hashes_that_reveal_nothing(cache_dir, tmp_path):
     cache = TokenCache(cache_dir)
-    name = cache.entry_name(IDENTITY)
-    assert re.fullmatch('[0-9a-f]{64}', name)
+    name = cache.entry_name('token', IDENTITY)
+    assert re.fullmatch('token-[0-9a-f]{64}', name)
     canonical = json.dumps(IDENTITY, sort_keys=True, separators=(',', ':')).encode('utf-8')
     # Not a bare hash, which anyone could recompute for a guessed weak password.
-    assert name != hashlib.sha256(canonical).hexdigest()
-    assert TokenCache(tmp_path / 'other-cache').entry_name(IDENTITY) != name
+    assert name[len('token-'):] not in (hashlib.sha256(canonical).hexdigest(), hashlib.blake2b(canonical, digest_size=32).hexdigest())
+    assert TokenCache(tmp_path / 'other-cache').entry_name('token', IDENTITY) != name
 
 
 def test_the_same_identity_gets_the_same_name_whatever_the_key_order(cache_dir):
     cache = TokenCache(cache_dir)
-    assert cache.entry_name(dict(reversed(list(IDENTITY.items())))) == cache.entry_name(dict(IDENTITY))
+    assert cache.entry_name('token', dict(reversed(list(IDENTITY.items())))) == cache.entry_name('token', dict(IDENTITY))
 
 
 @pytest.mark.parametrize('change', [{'password': 'another-password'}, {'username': 'otheruser'}, {'url': SITE + '2'},
                                     {'lifetime': '7200'}, {'token': None}])
 def test_any_difference_in_the_identity_gives_another_name(cache_dir, change):
     cache = TokenCache(cache_dir)
-    assert cache.entry_name(dict(IDENTITY, **change)) != cache.entry_name(IDENTITY)
+    assert cache.entry_name('token', dict(IDENTITY, **change)) != cache.entry_name('token', IDENTITY)
 
 
 # ---------------------------------------------------------------- get_or_issue
@@ -175,7 +175,7 @@ def test_an_entry_holds_only_the_token_and_its_issuer_in_a_private_file(cache_di
     token = unicore_token()
     cache = TokenCache(cache_dir)
     cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token))
-    entry = cache_dir / cache.entry_name(IDENTITY)
+    entry = cache_dir / cache.entry_name('token', IDENTITY)
     assert json.loads(entry.read_text()) == {'token': token, 'issuer': SITE_DN}
     assert mode_of(entry) == 0o600
     for name in os.listdir(cache_dir):
@@ -221,20 +221,20 @@ def test_a_cached_token_whose_recorded_issuer_differs_from_its_own_is_reissued(c
 @pytest.mark.parametrize('content', ['', 'not json', '[]', '{"token": ""}', '{"token": "not-a-jwt"}', '{"issuer": "x"}'])
 def test_a_damaged_entry_is_reissued(cache_dir, content):
     cache = TokenCache(cache_dir)
-    (cache_dir / cache.entry_name(IDENTITY)).write_text(content)
+    (cache_dir / cache.entry_name('token', IDENTITY)).write_text(content)
     token = unicore_token()
     assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
-    assert json.loads((cache_dir / cache.entry_name(IDENTITY)).read_text())['token'] == token
+    assert json.loads((cache_dir / cache.entry_name('token', IDENTITY)).read_text())['token'] == token
 
 
 def test_an_entry_is_never_read_through_a_symbolic_link(cache_dir, tmp_path):
     cache = TokenCache(cache_dir)
     planted = tmp_path / 'planted'
     planted.write_text(json.dumps({'token': unicore_token(serial=9), 'issuer': SITE_DN}))
-    (cache_dir / cache.entry_name(IDENTITY)).symlink_to(planted)
+    (cache_dir / cache.entry_name('token', IDENTITY)).symlink_to(planted)
     with pytest.raises(UnicoreError) as error:
         cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(unicore_token()))
-    assert str(error.value).startswith('cache_dir: cannot read %s' % (cache_dir / cache.entry_name(IDENTITY)))
+    assert str(error.value).startswith('cache_dir: %s is a symbolic link' % (cache_dir / cache.entry_name('token', IDENTITY)))
 
 
 def test_a_failing_issue_caches_nothing(cache_dir):
@@ -244,7 +244,7 @@ def test_a_failing_issue_caches_nothing(cache_dir):
         raise UnicoreError('GET %s/token failed: HTTP 403 Forbidden' % SITE)
     with pytest.raises(UnicoreError):
         cache.get_or_issue(IDENTITY, TokenRequest(), refused)
-    assert not (cache_dir / cache.entry_name(IDENTITY)).exists()
+    assert not (cache_dir / cache.entry_name('token', IDENTITY)).exists()
     token = unicore_token()
     assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
 

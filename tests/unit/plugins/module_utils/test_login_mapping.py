@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.unicore.auth.plugins.module_utils._access_info import fetch_access_info, normalised_access_info
 from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import AnonymousCredential, PasswordCredential
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._login_mapping import fetch_access_info, normalised_access_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'

@@ -5,7 +5,7 @@
 
 The lookup runs as a task runs it, with the real token cache; the ``site`` fixture
 (conftest.py) answers the token requests. ``rules`` counts how often the lookup
-works an answer out (``token_for``), the only way to it besides a remembered answer.
+works an answer out (``work_out_answer``), the only way to it besides a remembered answer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
-from ansible_collections.unicore.auth.plugins.plugin_utils import _token_source
+from ansible_collections.unicore.auth.plugins.plugin_utils import _token_lookup
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 PASSWORD = 'Pässw0rd-never-shown'
@@ -46,12 +46,12 @@ def lookup(make_lookup, cache_dir):
 @pytest.fixture
 def rules(monkeypatch):
     calls = []
-    real_token_for = _token_source.token_for
+    real_work_out_answer = _token_lookup.work_out_answer
 
-    def token_for(options, cache_dir):
+    def work_out_answer(options, cache_dir, answer_key, warn):
         calls.append(cache_dir)
-        return real_token_for(options, cache_dir)
-    monkeypatch.setattr(_token_source, 'token_for', token_for)
+        return real_work_out_answer(options, cache_dir, answer_key, warn)
+    monkeypatch.setattr(_token_lookup, 'work_out_answer', work_out_answer)
     return calls
 
 
@@ -125,12 +125,14 @@ def test_a_changed_config_file_is_another_input(site, lookup, rules, monkeypatch
     config = tmp_path / 'ansible.cfg'
     config.write_text('[unicore]\nlifetime = 3600\n')
     monkeypatch.setattr(C, 'CONFIG_FILE', str(config))
-    site.will_issue()
+    site.will_issue(serial=1)
     lookup()
     lookup()
     config.write_text('[unicore]\nlifetime = 7200\n')
+    site.will_issue(serial=2)
     lookup()
     assert len(rules) == 2
+    assert site.requests[1].url.startswith(SITE + '/token?lifetime=7200')
 
 
 def test_another_home_directory_is_another_input(site, lookup, rules, monkeypatch, tmp_path):

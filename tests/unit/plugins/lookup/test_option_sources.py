@@ -1,13 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lookup's options as Ansible sets them: variables templated, direct values as given, the key file read by the loader.
+"""The lookup's options from their sources: variables templated, direct values as given, the key file read by the loader.
 
-The lookup is a real ``LookupModule`` whose option definitions are built the way
-Ansible's plugin loader builds them (its DOCUMENTATION with the doc fragments merged
-in by ``add_fragments``), with a real DataLoader and Templar. Only the fragment
-loader is a stand-in, because finding ``unicore.auth.*`` fragments by name needs the
-collection finder, which a unit test run does not always have.
+The lookup is a real ``LookupModule`` with a real DataLoader and Templar; its
+sources are captured as it captures them and resolved as it resolves them
+when it works an answer out.
 """
 
 from __future__ import annotations
@@ -21,7 +19,8 @@ from ansible.template import trust_as_template
 
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_options import lookup_options
+from ansible_collections.unicore.auth.plugins.lookup import unicore_token
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, loader_file_reader, resolve_options
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 KEY_TEXT = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n'
@@ -35,15 +34,14 @@ def variables(**values):
 def options_for(make_lookup, play_vars, **direct):
     """The options as the lookup reads and checks them before it works out an answer."""
     lookup = make_lookup(play_vars)
-    option_variables = lookup.templated_option_variables(play_vars)
-    lookup.set_options_from(option_variables, direct)
-    return lookup_options(lookup, option_variables, direct)
+    sources = OptionSources(**lookup.capture_sources(play_vars, direct))
+    return resolve_options(unicore_token.DEFINITIONS, sources, file_reader=loader_file_reader(lookup._loader))
 
 
 # ---------------------------------------------------------------- templating
 
-def test_the_option_definitions_are_the_documented_ones(make_lookup):
-    assert {'url', 'password', 'identity', 'lifetime', 'cache', 'cache_dir'} <= set(make_lookup({}).option_definitions)
+def test_the_option_definitions_are_the_documented_ones():
+    assert {'url', 'password', 'identity', 'lifetime', 'cache', 'cache_dir'} <= set(unicore_token.DEFINITIONS)
 
 
 def test_values_from_variables_are_templated(make_lookup):

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""token_for, the lookup's source of tokens: what identifies a cache entry, and what a cache hit costs.
+"""work_out_answer, the lookup's source of tokens: what identifies a cache entry, and what a cache hit costs.
 
-The real client and transport run; ``_client.transport_from_options`` (which token_for
+The real client and transport run; ``_client.transport_from_options`` (which work_out_answer
 imports only on a cache miss) is wrapped by the ``site`` fixture (conftest.py), so that the transport answers from a script
 of issued tokens instead of the network.
 """
@@ -27,7 +27,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
-from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import IDENTITY_OPTIONS, cache_identity, token_for
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import IDENTITY_OPTIONS, cache_identity_fields, work_out_answer
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 PASSWORD = 'Pässw0rd-never-shown'
@@ -43,6 +43,12 @@ def lookup_option_docs():
     return documented
 
 
+def token_for(options, cache_dir):
+    """``(token, reusable_until)`` as the lookup works them out, remembering no answer."""
+    answer = work_out_answer(options, cache_dir, None, lambda message: None)
+    return answer['token'], answer['reusable_until']
+
+
 @pytest.fixture
 def lookup_options():
     """``lookup_options(**given)``: what the lookup hands to token_for (every documented option, defaults filled in)."""
@@ -54,15 +60,15 @@ def lookup_options():
     return build
 
 
-# ---------------------------------------------------------------- cache_identity
+# ---------------------------------------------------------------- cache_identity_fields
 
 def test_the_cache_identity_holds_only_options_the_lookup_has():
-    identity = cache_identity(OptionAdapter.from_dict({}), SITE, TokenRequest())
+    identity = cache_identity_fields(OptionAdapter.from_dict({}), SITE, TokenRequest())
     assert set(identity) - set(lookup_option_docs()) == set()
     assert set(IDENTITY_OPTIONS) <= set(lookup_option_docs())
 
 
-def test_every_secret_is_part_of_the_cache_identity():
+def test_every_secret_is_part_of_the_cache_identity_fields():
     # A wrong password must never be answered with the token someone else's right one got.
     secrets = {name for name, spec in unicore_argument_spec().items() if spec.get('no_log')}
     assert secrets <= set(IDENTITY_OPTIONS)
@@ -71,7 +77,7 @@ def test_every_secret_is_part_of_the_cache_identity():
 def test_the_cache_identity_is_the_login_the_site_and_the_requested_properties(lookup_options):
     options = lookup_options(username='demouser', password=PASSWORD, preferences={'uid': 'demouser', 'group': 'hpc'},
                              timeout=5, retries=0, validate_certs=False, jwt_lifetime=60, lifetime=7200, renewable=True, limited=False)
-    identity = cache_identity(options, SITE, TokenRequest.from_options(options))
+    identity = cache_identity_fields(options, SITE, TokenRequest.from_options(options))
     assert identity == {
         'auth_method': 'auto', 'username': 'demouser', 'password': PASSWORD, 'token': None, 'identity': None, 'identity_content': None,
         'identity_passphrase': None, 'subject': None, 'issuer': None, 'hmac_secret': None, 'client_cert': None,
@@ -82,14 +88,14 @@ def test_the_cache_identity_is_the_login_the_site_and_the_requested_properties(l
 
 def test_blank_credential_inputs_count_as_not_given(lookup_options):
     # AWX injects an empty string for a credential input left blank.
-    blank = cache_identity(lookup_options(username='demouser', password=PASSWORD, token=''), SITE, TokenRequest())
-    unset = cache_identity(lookup_options(username='demouser', password=PASSWORD), SITE, TokenRequest())
+    blank = cache_identity_fields(lookup_options(username='demouser', password=PASSWORD, token=''), SITE, TokenRequest())
+    unset = cache_identity_fields(lookup_options(username='demouser', password=PASSWORD), SITE, TokenRequest())
     assert blank == unset
 
 
 def test_preferences_given_as_dict_or_header_name_the_same_entry(lookup_options):
-    as_dict = cache_identity(lookup_options(preferences={'uid': 'demouser', 'group': 'hpc'}), SITE, TokenRequest())
-    as_header = cache_identity(lookup_options(preferences='uid:demouser,group:hpc'), SITE, TokenRequest())
+    as_dict = cache_identity_fields(lookup_options(preferences={'uid': 'demouser', 'group': 'hpc'}), SITE, TokenRequest())
+    as_header = cache_identity_fields(lookup_options(preferences='uid:demouser,group:hpc'), SITE, TokenRequest())
     assert as_dict == as_header
 
 
@@ -185,9 +191,9 @@ def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cry
     assert fresh_python([
         'import json, sys',
         'from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter',
-        'from ansible_collections.unicore.auth.plugins.plugin_utils._token_source import token_for',
+        'from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import work_out_answer',
         'given = json.loads(sys.stdin.read())',
-        'token, dummy = token_for(OptionAdapter.from_dict(given["options"]), given["cache_dir"])',
+        'token = work_out_answer(OptionAdapter.from_dict(given["options"]), given["cache_dir"], None, print)["token"]',
         'libraries = ("requests", "urllib3", "jwt", "cryptography")',
         'print(json.dumps([token, sorted(name for name in sys.modules if name.split(".")[0] in libraries)]))',
     ], stdin=json.dumps({'options': params, 'cache_dir': directory})) == [issued, []]

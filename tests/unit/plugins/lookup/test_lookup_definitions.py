@@ -28,3 +28,11 @@ def test_importing_the_lookup_registers_its_definitions_under_the_name_the_plugi
     # the documentation only when none are registered.
     assert C.config.has_configuration_definition('lookup', unicore_token.__name__)
     assert set(C.config.get_configuration_definitions('lookup', unicore_token.__name__)) >= {'url', 'cache', 'cache_dir', 'allow_http'}
+
+
+def test_no_default_in_the_json_copy_is_a_template():
+    # The plugin file reads the copy as it is: a default such as "{{ lookup('env', 'HOME') }}"
+    # would reach the rules untemplated.
+    templates = sorted(name for name, definition in unicore_token.DEFINITIONS.items()
+                       if isinstance(definition.get('default'), str) and ('{{' in definition['default'] or '{%' in definition['default']))
+    assert templates == []

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
-from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, check_connection_options, transport_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, transport_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_connection_options
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, auto_auth_method, credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._kept_token import KeptToken, reason_to_replace
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_file import TokenFile, parse_mode
-from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest, same_dn
+from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 
 CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid')
@@ -28,42 +30,16 @@ def token_result(token, info, issued, changed):
     }
 
 
-def _info_or_none(token):
-    try:
-        return token_info(token)
-    except UnicoreError:
-        return None
-
-
-class KeptToken:
-    """A token found at ``dest`` or given as the bearer ``token``, with what is known about its site."""
-
-    def __init__(self, token, info, site_dn, source):
-        self.token = token
-        self.info = info
-        self.site_dn = site_dn
-        self.source = source
-
-    def is_live(self):
-        return self.info is not None and self.info['expires_in'] is not None and self.info['expires_in'] > 0
-
-
 def find_kept_token(options, token_file, url):
     """The token to reuse, if any: at ``dest``, or the bearer ``token`` option."""
     if token_file is not None:
         token = token_file.read()
         if not token:
             return None
-        record = token_file.site_record() or {}
-        # The issuer is known only when this file's token was issued for this very URL.
-        site_dn = record.get('issuer') if record.get('url') == url else None
-        return KeptToken(token, _info_or_none(token), site_dn, 'dest')
+        return KeptToken.from_file(token, token_file.site_record(), url)
     token = options.get_given('token')
     if token is not None and _auth_method(options) == 'bearer':
-        # A token given as an option is taken to belong to url's site: checking
-        # its issuer would cost a request, and the caller named the site.
-        token = str(token).strip()
-        return KeptToken(token, _info_or_none(token), None, 'token')
+        return KeptToken.given(token)
     return None
 
 
@@ -78,16 +54,8 @@ def _auth_method(options):
 
 
 def _renewal_credential(options, kept):
-    """The kept token itself as the credential, when ``renew_with_token`` asks for it and it can.
-
-    Only a live, renewable token that this module kept at ``dest`` for this very
-    site may stand in for the credentials.
-    """
-    if not options.get_option_default('renew_with_token', False) or kept is None or kept.source != 'dest':
-        return None
-    if kept.info is None or not kept.info['renewable'] or not kept.is_live():
-        return None
-    if not same_dn(kept.info['iss'], kept.site_dn):
+    """The kept token itself as the credential, when ``renew_with_token`` asks for it and it can."""
+    if not options.get_option_default('renew_with_token', False) or kept is None or not kept.may_renew_itself():
         return None
     return BearerCredential(kept.token)
 
@@ -103,15 +71,6 @@ def _issuing_credential(options, kept):
             raise UnicoreError('renew_with_token: the token at dest cannot renew itself (it is missing, expired, '
                                'not renewable or from another site), and no other credentials work: %s' % error)
         raise
-
-
-def reason_to_replace(request, kept):
-    """Why the kept token cannot be returned as it is, or None when it can."""
-    if kept.info is None:
-        return 'it is not a readable UNICORE token'
-    if kept.source == 'dest' and kept.site_dn is None:
-        return 'nothing records that it was issued by this site'
-    return request.mismatch(kept.info, kept.site_dn)
 
 
 def keep_auth_token(options, check_mode=False):

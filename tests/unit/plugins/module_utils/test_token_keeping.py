@@ -19,11 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ansible_collections.unicore.auth.plugins.module_utils import _auth_token
+from ansible_collections.unicore.auth.plugins.module_utils import _token_keeping
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import TOKEN_ARGUMENT_SPEC
-from ansible_collections.unicore.auth.plugins.module_utils._auth_token import keep_auth_token
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, PasswordCredential
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._token_keeping import keep_auth_token
 from ansible_collections.unicore.auth.plugins.modules.unicore_auth_token import TOKEN_FILE_OPTIONS
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
@@ -82,7 +82,7 @@ class Site:
 @pytest.fixture
 def site(monkeypatch, mount_site, reply):
     site = Site(reply)
-    real_transport_from_options = _auth_token.transport_from_options
+    real_transport_from_options = _token_keeping.transport_from_options
 
     def transport_from_options(options, credential=None):
         transport = real_transport_from_options(options, credential)
@@ -90,7 +90,7 @@ def site(monkeypatch, mount_site, reply):
         site.adapters.append(mount_site(transport, site.script))
         return transport
 
-    monkeypatch.setattr(_auth_token, 'transport_from_options', transport_from_options)
+    monkeypatch.setattr(_token_keeping, 'transport_from_options', transport_from_options)
     return site
 
 

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: unicore_options
+short_description: The unicore.auth options as the unicore_token lookup finds them, to pass on to a module
+version_added: 0.1.0
+description:
+  - Returns, as a one-element list, a dict of the connection, credential and token options that are given
+    as arguments of this lookup, as C(unicore_*) variables, as C(UNICORE_*) environment variables or in the
+    C([unicore]) section of C(ansible.cfg), in that order of precedence, exactly as P(unicore.auth.unicore_token#lookup) reads them.
+    Options given nowhere are left out, so a module's defaults apply; blank values count as not given.
+  - Values are typed and checked as the P(unicore.auth.unicore_token#lookup) lookup checks them; values from variables are templated,
+    so vault-encrypted variables work. O(identity) is the absolute path of the key file on the controller
+    (a relative path is under C(~/.uftp/)).
+  - Meant for roles and playbooks that hand the options to M(unicore.auth.unicore_access_info) or M(unicore.auth.unicore_auth_token),
+    for example through C(module_defaults), so that no play restates where an option comes from.
+options:
+  _terms:
+    description:
+      - The names of the options wanted.
+      - When none is named, the connection and credential options, which every module of the collection takes
+        (the options of the C(group/unicore.auth.unicore) action group); the token options only when named.
+    type: list
+    elements: str
+  site:
+    description:
+      - A site entry (a dict, as in C(access_check_sites) of the C(unicore.auth.access_check) role) whose own options
+        come first. Its connection options win one by one. Its credentials replace the others as a whole; when it gives any
+        credential option (such as O(username), O(password), O(token), O(identity)), none given elsewhere is used,
+        so that no site is sent a secret meant for another.
+      - Keys that are not options of this lookup (C(name), C(uid), C(group), ...) are left out.
+    type: dict
+extends_documentation_fragment:
+  - unicore.auth.connection
+  - unicore.auth.connection.plugins
+  - unicore.auth.credentials
+  - unicore.auth.credentials.plugins
+  - unicore.auth.token
+  - unicore.auth.token.plugins
+notes:
+  - The result holds the secrets that are given (passwords, tokens, keys). Use C(no_log) on tasks that show or register it,
+    and keep it in task variables rather than facts.
+seealso:
+  - plugin: unicore.auth.unicore_token
+    plugin_type: lookup
+  - module: unicore.auth.unicore_access_info
+author:
+  - unicore.auth maintainers (@unicore-auth)
+"""
+
+EXAMPLES = r"""
+- name: Check the login with the site and credentials of the unicore_* variables or UNICORE_* environment
+  unicore.auth.unicore_access_info:
+  module_defaults:
+    unicore.auth.unicore_access_info: "{{ lookup('unicore.auth.unicore_options') }}"
+
+- name: Show which site the play talks to
+  ansible.builtin.debug:
+    msg: "{{ lookup('unicore.auth.unicore_options', 'url').url | default('no site set') }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: A one-element list holding the dict of the given options.
+  type: list
+  elements: dict
+"""
+
+from ansible import constants as C
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import TOKEN_ARGUMENT_SPEC
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, resolve_options
+
+OWN_OPTIONS = ('_terms', 'site')
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        site = kwargs.pop('site', None) or {}
+        definitions = dict((name, definition) for name, definition in self.option_definitions.items() if name not in OWN_OPTIONS)
+        unknown = sorted(set(terms or ()).union(kwargs) - set(definitions))
+        if unknown:
+            raise AnsibleLookupError('unicore.auth.unicore_options: unknown option(s) %s; the options are listed by '
+                                     'ansible-doc -t lookup unicore.auth.unicore_options' % ', '.join(unknown))
+        if not isinstance(site, dict):
+            raise AnsibleLookupError('unicore.auth.unicore_options: site must be a dict (a site entry), got %s' % type(site).__name__)
+        names = terms or [name for name in definitions if name not in TOKEN_ARGUMENT_SPEC]
+        wanted = dict((name, definitions[name]) for name in names)
+        try:
+            given = self._given(wanted, variables or {}, kwargs)
+            if site:
+                given = for_site(given, self._given(wanted, {}, dict((name, site[name]) for name in wanted if name in site), environment=False))
+        except UnicoreError as error:
+            raise AnsibleLookupError('unicore.auth.unicore_options: %s' % error.message)
+        return [given]
+
+    def _given(self, definitions, variables, direct, environment=True):
+        if environment:
+            sources = OptionSources.capture(self._templar, variables, direct, definitions, C.CONFIG_FILE)
+        else:
+            sources = OptionSources(direct, {}, {}, {})
+        return resolve_options(definitions, sources, only_given=True)
+
+
+def for_site(shared, own):
+    """The options for a site: its own connection options over the shared ones, and its own credentials or else the shared ones."""
+    credentials = set(CREDENTIAL_OPTIONS)
+    source = own if credentials.intersection(own) else shared
+    options = dict((name, value) for name, value in shared.items() if name not in credentials)
+    options.update((name, value) for name, value in own.items() if name not in credentials)
+    options.update((name, value) for name, value in source.items() if name in credentials)
+    return options

@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the controller-side plugins do beyond a remembered answer: options from their sources, a token from the cache or the site
+(internal to the collection).
+
+The unicore_token lookup comes here when no remembered answer serves; the
+unicore_options lookup comes here for the option values the roles and
+playbooks pass on. Both resolve options in the one way documented for the
+lookup: a direct argument, else the ``unicore_*`` variable, else the
+``UNICORE_*`` environment variable, else the ``[unicore]`` section of
+``ansible.cfg``, else the documented default. A blank value counts as not
+given (AWX injects an empty string for an input left blank).
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import time
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import plain_http_warning
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS, resolve_identity_path
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter, is_blank
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
+from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
+from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
+
+INI_SECTION = 'unicore'
+# The options that say whose login a token is for: what the credential kinds
+# read, but how long a self-signed JWT lives, which says nothing about that.
+IDENTITY_OPTIONS = tuple(name for name in CREDENTIAL_OPTIONS if name != 'jwt_lifetime')
+
+
+class OptionSources:
+    """The places an option's value may come from, captured once per lookup call.
+
+    ``direct``: the lookup's keyword arguments; ``variables``: the templated
+    ``unicore_*`` variables; ``environment``: the ``UNICORE_*`` environment
+    variables; ``ini``: the ``[unicore]`` section of ``config_file``
+    (Ansible's config file). Blank values are left out, as not given, except
+    direct ones: an argument given as ``''`` means "none".
+    """
+
+    def __init__(self, direct, variables, environment, ini, config_file=None):
+        self.direct = dict(direct)
+        self.variables = _given(variables)
+        self.environment = _given(environment)
+        self.ini = _given(ini)
+        self.config_file = config_file
+
+    @classmethod
+    def capture(cls, templar, task_variables, direct, definitions, config_file):
+        """The sources of a lookup call: ``task_variables`` as Ansible hands them to a lookup, untemplated.
+
+        plugins/lookup/unicore_token.py captures the same on its own (it imports
+        nothing of the collection before it needs to); a unit test keeps the two equal.
+        """
+        return cls(direct, templated_option_variables(templar, task_variables, definitions), option_environment(definitions),
+                   read_ini_section(config_file), config_file)
+
+    def raw_value(self, name, definition):
+        """``(value, where)`` of the option as its first source in precedence gives it; ``(None, None)`` when none does."""
+        if name in self.direct:
+            return self.direct[name], 'direct'
+        for source, names, where in ((self.variables, definition.get('vars'), 'var'),
+                                     (self.environment, definition.get('env'), 'env'),
+                                     (self.ini, definition.get('ini'), 'ini')):
+            for entry in names or ():
+                key = entry['key'] if where == 'ini' else entry['name']
+                if key in source:
+                    return source[key], where
+        return None, None
+
+
+def _given(values):
+    return dict((name, value) for name, value in values.items() if not is_blank(value))
+
+
+def templated_option_variables(templar, task_variables, definitions):
+    """The option variables (``unicore_*``) among ``task_variables``, templated.
+
+    Ansible hands a lookup the variables untemplated (``"{{ vault_password }}"``).
+    """
+    names = set(entry['name'] for definition in definitions.values() for entry in definition.get('vars') or ())
+    return dict((name, templar.template(task_variables[name])) for name in names if name in task_variables)
+
+
+def option_environment(definitions):
+    names = set(entry['name'] for definition in definitions.values() for entry in definition.get('env') or ())
+    return dict((name, os.environ[name]) for name in names if name in os.environ)
+
+
+def read_ini_section(config_file):
+    """The ``[unicore]`` section of Ansible's config file as a dict of strings, read as Ansible reads the file."""
+    if not config_file:
+        return {}
+    parser = configparser.ConfigParser(inline_comment_prefixes=(';',))
+    try:
+        with open(config_file, encoding='utf-8') as handle:
+            parser.read_string(handle.read())
+    except (OSError, UnicodeError, configparser.Error):
+        return {}  # Ansible itself has read it, and said what was wrong
+    return dict((key, _unquoted(value)) for key, value in parser.items(INI_SECTION)) if parser.has_section(INI_SECTION) else {}
+
+
+def _unquoted(value):
+    # Ansible takes the quotes off a value in its ini file.
+    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in '\'"' else value
+
+
+def resolve_options(definitions, sources, file_reader=None, only_given=False):
+    """The options as an OptionAdapter: each from its first source, typed and checked; UnicoreError naming the option.
+
+    With ``only_given``, a dict of the options some source gives, and nothing else.
+    """
+    values = {}
+    for name, definition in definitions.items():
+        raw, where = sources.raw_value(name, definition)
+        if raw is None and only_given:
+            continue
+        values[name] = typed_value(name, definition, definition.get('default') if raw is None else raw, where, sources.config_file)
+    return values if only_given else OptionAdapter.from_dict(values, file_reader=file_reader)
+
+
+def typed_value(name, definition, value, where, config_file):
+    """``value`` as the option's documented type; None for a blank value."""
+    if is_blank(value):
+        return None
+    kind = definition.get('type', 'str')
+    if kind == 'bool':
+        return _boolean(name, value)
+    if kind == 'int':
+        value = _integer(name, value)
+    elif kind == 'path':
+        value = _path(name, value, where, config_file)
+    elif kind == 'str':
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise UnicoreError('%s must be a string, got a %s' % (name, type(value).__name__))
+        value = str(value)  # ansible-core 2.19 hands tagged str subclasses around
+    choices = definition.get('choices')
+    if choices and value not in choices:
+        raise UnicoreError('%s must be one of %s, got %r' % (name, ', '.join(choices), value))
+    return value
+
+
+def _boolean(name, value):
+    """Only true or false in their usual spellings: Ansible's lenient conversion takes "perhaps" for false."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise UnicoreError('%s must be a boolean (true or false), got %r' % (name, str(value)))
+
+
+def _integer(name, value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise UnicoreError('%s must be a whole number (int), got %r' % (name, str(value)))
+
+
+def _path(name, value, where, config_file):
+    value = str(value).strip()
+    if name == 'identity':
+        # UNICORE's clients look for a relative key file under ~/.uftp/.
+        return resolve_identity_path(value)
+    value = os.path.expanduser(os.path.expandvars(value))
+    # As Ansible does: a relative path in the config file is relative to that file.
+    base = os.path.dirname(config_file) if where == 'ini' and config_file else os.getcwd()
+    return os.path.normpath(os.path.join(base, value))
+
+
+def cache_identity_fields(options, url, request):
+    """Everything that decides who a token is for and what it allows, as a dict of strings: the token cache's key.
+
+    Secrets are part of it so that a wrong password never gets a token someone
+    else cached; the cache only ever stores a keyed hash of it.
+    """
+    fields = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
+    fields.update(url=url, preferences=request.preferences, lifetime=request.lifetime, renewable=request.renewable, limited=request.limited)
+    return fields
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def work_out_answer(options, cache_dir, answer_key, warn):
+    """The lookup's answer by the rules: ``{'token', 'reusable_until', 'warnings'}``.
+
+    The token comes from the token cache in ``cache_dir`` (issued at most once
+    per cache entry), or from the site with ``cache_dir`` None. An answer that
+    may be given again is remembered under ``answer_key`` (None: not at all).
+    """
+    insecure = plain_http_warning(options)
+    if insecure:
+        warn(insecure)  # at once: also when no token comes of it
+    request = TokenRequest.from_options(options)
+    request.validate()
+    url = checked_site_url(options.get_option('url'))
+
+    def issue():
+        # Imported on a cache miss only: a hit costs no key loading, no import of
+        # requests or cryptography, and no request.
+        from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, transport_from_options
+        from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
+
+        client = UnicoreClient(url, transport_from_options(options, credential_from_options(options)))
+        try:
+            token = request.issue(client)
+        finally:
+            client.transport.close()
+        return token, token_info(token)['iss']
+
+    cache = None if cache_dir is None else TokenCache(cache_dir)
+    token = issue()[0] if cache is None else cache.get_or_issue(cache_identity_fields(options, url, request), request, issue)
+    reusable_until = request.reusable_until(token_info(token))
+    answer = {'token': token, 'reusable_until': reusable_until, 'warnings': [insecure] if insecure else []}
+    if cache is not None and answer_key is not None and reusable_until is not None and reusable_until > time.time():
+        cache.remember(answer_key, answer)
+    return answer
+
+
+def loader_file_reader(loader):
+    """``read(path)``: a file's bytes through Ansible's loader, which decrypts a vault-encrypted file."""
+    def read(path):
+        try:
+            return read_through_loader(loader, str(path))
+        except AnsibleError as error:
+            raise OSError(getattr(error, 'message', None) or 'cannot be read')
+    return read
+
+
+def read_through_loader(loader, path):
+    """The bytes of ``path``, vault-decrypted in memory by the loader.
+
+    ``DataLoader.get_text_file_contents`` is public from ansible-core 2.19 on
+    (checked on 2.19.14). Before it (2.16 to 2.18) the public way is
+    ``get_real_file``, which decrypts a vaulted file into a private temporary
+    copy that ``cleanup_tmp_file`` removes at once.
+    """
+    read_text = getattr(loader, 'get_text_file_contents', None)
+    if read_text is not None:
+        return read_text(path).encode('utf-8')
+    real_path = loader.get_real_file(path, decrypt=True)
+    try:
+        with open(real_path, 'rb') as handle:
+            return handle.read()
+    finally:
+        loader.cleanup_tmp_file(real_path)

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the lookup's plugin file does on its own, before it imports the collection, kept equal to the rules it stands for.
+
+The plugin file captures the options' sources, finds the cache directory and
+reads remembered answers without importing the collection's modules (each of
+which Ansible compiles anew in every forked worker). Each of these pieces has
+a twin among the rules; these tests keep the pairs equal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible import constants as C
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.unicore.auth.plugins.lookup import unicore_token
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.plugin_utils import _token_cache
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, resolve_options
+
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+
+
+@pytest.fixture
+def config_file(tmp_path, monkeypatch):
+    """``config_file(text)``: Ansible's config file, with ``text`` in it."""
+    def write(text):
+        path = tmp_path / 'conf' / 'ansible.cfg'
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+        monkeypatch.setattr(C, 'CONFIG_FILE', str(path))
+        return path
+    return write
+
+
+def task_variables(**values):
+    return dict((name, trust_as_template(value) if isinstance(value, str) else value) for name, value in values.items())
+
+
+SOURCE_CASES = {
+    'nothing': ({}, {}, {}, ''),
+    'direct only': ({'url': SITE, 'cache_dir': '', 'lifetime': 60}, {}, {}, ''),
+    'templated variables': ({}, {'unicore_url': '{{ site }}', 'site': SITE, 'unicore_password': '{{ secret }}', 'secret': 's3cret',
+                                 'unrelated': 'x'}, {}, ''),
+    'environment, blanks too': ({}, {}, {'UNICORE_URL': SITE, 'UNICORE_PASSWORD': '', 'UNRELATED': 'x'}, ''),
+    'ini with quotes and comments': ({}, {}, {}, '[defaults]\nforks = 5\n[unicore]\nurl = "%s" ; the site\ncache_dir = tokens\n' % SITE),
+    'every source': ({'username': 'direct'}, {'unicore_username': 'var'}, {'UNICORE_USERNAME': 'env'}, '[unicore]\nusername = ini\n'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(SOURCE_CASES))
+def test_the_plugin_captures_the_sources_as_option_sources_does(make_lookup, loader, monkeypatch, config_file, case):
+    direct, variables, environment, ini = SOURCE_CASES[case]
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if ini:
+        config_file(ini)
+    else:
+        monkeypatch.setattr(C, 'CONFIG_FILE', None)
+    variables = task_variables(**variables)
+    captured = OptionSources(**make_lookup(variables).capture_sources(variables, direct))
+    expected = OptionSources.capture(Templar(loader=loader, variables=variables), variables, direct, unicore_token.DEFINITIONS, C.CONFIG_FILE)
+    assert vars(captured) == vars(expected)
+
+
+CACHE_CASES = [
+    ({'cache_dir': '/srv/tokens'}, {}, {}, ''),
+    ({'cache_dir': '~/tokens'}, {}, {}, ''),
+    ({'cache_dir': 'relative/tokens'}, {}, {}, ''),
+    ({}, {'unicore_cache_dir': '/from/vars'}, {'UNICORE_CACHE_DIR': '/from/env'}, ''),
+    ({}, {'unicore_cache_dir': '  '}, {'UNICORE_CACHE_DIR': '/from/env'}, ''),
+    ({}, {}, {}, '[unicore]\ncache_dir = tokens\n'),
+    ({}, {}, {}, '[unicore]\ncache_dir = "$HOME/tokens"\n'),
+    ({}, {}, {'UNICORE_CACHE': 'no', 'UNICORE_CACHE_DIR': '/from/env'}, ''),
+    ({'cache': 'yes'}, {'unicore_cache': 'no'}, {}, ''),
+    ({}, {}, {}, '[unicore]\ncache = false\n'),
+]
+
+
+@pytest.mark.parametrize('direct, variables, environment, ini', CACHE_CASES)
+def test_the_plugin_finds_the_cache_where_the_rules_resolve_cache_and_cache_dir(make_lookup, monkeypatch, config_file, direct, variables,
+                                                                                environment, ini):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if ini:
+        config_file(ini)
+    else:
+        monkeypatch.setattr(C, 'CONFIG_FILE', None)
+    sources = make_lookup({}).capture_sources(variables, direct)
+    options = resolve_options(unicore_token.DEFINITIONS, OptionSources(**sources))
+    expected = options.get_option('cache_dir') if options.get_option('cache') else None
+    if options.get_option('cache') and expected is None:
+        expected = os.path.join(os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache'), 'unicore.auth', 'tokens')
+    assert unicore_token.cache_directory(sources) == expected
+
+
+def test_a_cache_flag_neither_true_nor_false_finds_no_answer_and_the_rules_refuse_it(make_lookup):
+    sources = make_lookup({}).capture_sources({}, {'cache': 'perhaps'})
+    assert unicore_token.cache_directory(sources) is None
+    with pytest.raises(UnicoreError) as error:
+        resolve_options(unicore_token.DEFINITIONS, OptionSources(**sources))
+    assert str(error.value) == "cache must be a boolean (true or false), got 'perhaps'"
+
+
+def test_the_plugin_reads_the_answers_the_token_cache_remembers_under_the_same_name(tmp_path):
+    cache = _token_cache.TokenCache(tmp_path / 'cache')
+    answer_key = json.dumps({'sources': {'direct': {'url': SITE}}})
+    answer = {'token': 'a.b.c', 'reusable_until': 4102444800, 'warnings': ['a warning']}
+    cache.remember(answer_key, answer)
+    assert unicore_token.answer_name(cache.directory, answer_key) == cache.entry_name('answer', answer_key)
+    assert unicore_token.remembered_answer(cache.directory, answer_key) == answer
+    assert unicore_token.remembered_answer(cache.directory, answer_key + ' ') is None
+
+
+# ---------------------------------------------------------------- the ansible-core internal
+
+def test_the_definitions_are_registered_where_ansible_core_offers_it():
+    assert unicore_token.register_option_definitions(unicore_token.DEFINITIONS) is True
+    assert C.config.has_configuration_definition('lookup', unicore_token.__name__)
+
+
+@pytest.mark.parametrize('missing', ['absent', 'other signature'])
+def test_without_the_internal_nothing_is_registered_and_the_lookup_still_answers(make_lookup, monkeypatch, site, tmp_path, missing):
+    if missing == 'absent':
+        monkeypatch.delattr(type(C.config), 'initialize_plugin_configuration_definitions')
+    else:
+        monkeypatch.setattr(type(C.config), 'initialize_plugin_configuration_definitions', lambda self, plugin_type: None)
+    assert unicore_token.register_option_definitions(unicore_token.DEFINITIONS) is False
+    token = site.will_issue()
+    assert make_lookup({}).run([], variables={}, url=SITE, username='demouser', password='pw', cache_dir=str(tmp_path / 'c')) == [token]

@@ -1,0 +1,208 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private files: never read through links, staged with their mode, replaced atomically, in directories only their user can change."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+import pytest
+
+from ansible_collections.unicore.auth.plugins.module_utils import _private_files
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._private_files import (
+    ensure_private_directory,
+    read_private,
+    stage_private,
+    write_private,
+)
+
+
+def refusal(operation, *args, **kwargs):
+    with pytest.raises(UnicoreError) as error:
+        operation(*args, **kwargs)
+    return str(error.value)
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def failing(name):
+    """A replacement for os.<name> that fails with EIO."""
+    def fail(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+    return fail
+
+
+@pytest.fixture(params=[0o022, 0o077], ids=['umask-022', 'umask-077'])
+def umask(request):
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+# ---------------------------------------------------------------- read_private
+
+def test_reading_gives_the_bytes_of_the_file(tmp_path):
+    (tmp_path / 'entry').write_bytes(b'\x00token\n')
+    assert read_private(str(tmp_path / 'entry'), 'cache_dir') == b'\x00token\n'
+
+
+def test_reading_an_absent_file_gives_none(tmp_path):
+    assert read_private(str(tmp_path / 'absent'), 'dest') is None
+
+
+@pytest.mark.parametrize('target', ['elsewhere', 'missing-target'])
+def test_a_file_is_never_read_through_a_symbolic_link_and_the_message_names_option_and_path(tmp_path, target):
+    (tmp_path / 'elsewhere').write_text('planted')
+    (tmp_path / 'entry').symlink_to(tmp_path / target)
+    message = refusal(read_private, str(tmp_path / 'entry'), 'cache_dir')
+    assert message == 'cache_dir: %s is a symbolic link; remove it (token files are never read through links)' % (tmp_path / 'entry')
+
+
+def test_an_unreadable_file_is_named_with_the_cause(tmp_path):
+    (tmp_path / 'entry').mkdir()
+    message = refusal(read_private, str(tmp_path / 'entry'), 'dest')
+    assert message == 'dest: cannot read %s: %s' % (tmp_path / 'entry', os.strerror(errno.EISDIR))
+
+
+def test_with_max_bytes_at_most_one_byte_more_is_read(tmp_path):
+    (tmp_path / 'entry').write_bytes(b'A' * 100)
+    assert read_private(str(tmp_path / 'entry'), 'dest', max_bytes=10) == b'A' * 11
+    assert read_private(str(tmp_path / 'entry'), 'dest', max_bytes=100) == b'A' * 100
+
+
+# ---------------------------------------------------------------- stage_private
+
+@pytest.mark.parametrize('mode', [0o600, 0o640, 0o400])
+def test_a_staged_copy_lies_beside_the_path_with_the_data_and_the_mode_whatever_the_umask(tmp_path, umask, mode):
+    temporary = stage_private(str(tmp_path / 'unicore.token'), b'token\n', mode)
+    assert os.path.dirname(temporary) == str(tmp_path)
+    assert os.path.basename(temporary).startswith('.unicore.token.')
+    with open(temporary, 'rb') as handle:
+        assert handle.read() == b'token\n'
+    assert mode_of(temporary) == mode
+    assert not os.path.exists(tmp_path / 'unicore.token')
+
+
+def test_the_mode_is_set_on_the_descriptor_before_any_data_is_written(tmp_path, monkeypatch):
+    # Set by path, the mode could land on a file another process swapped in.
+    calls = []
+    real_fchmod = os.fchmod
+    monkeypatch.setattr(_private_files.os, 'chmod', failing('chmod'))
+    monkeypatch.setattr(_private_files.os, 'fchmod',
+                        lambda descriptor, mode: calls.append((os.fstat(descriptor).st_size, mode)) or real_fchmod(descriptor, mode))
+    stage_private(str(tmp_path / 'unicore.token'), b'token\n', 0o600)
+    assert calls == [(0, 0o600)]
+
+
+@pytest.mark.parametrize('name', ['fchmod', 'fsync'])
+def test_a_failed_staging_raises_os_error_and_leaves_nothing_behind(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(_private_files.os, name, failing(name))
+    with pytest.raises(OSError):
+        stage_private(str(tmp_path / 'unicore.token'), b'token\n', 0o600)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == []
+
+
+# ---------------------------------------------------------------- write_private
+
+def test_writing_replaces_the_file_by_a_new_one_with_the_mode(tmp_path):
+    path = tmp_path / 'entry'
+    path.write_bytes(b'old')
+    path.chmod(0o644)
+    old_inode = os.stat(path).st_ino
+    write_private(str(path), b'new', 0o600, 'cache_dir')
+    # A new file renamed into place, not the old one rewritten: a reader sees the old data or the new, never half.
+    assert os.stat(path).st_ino != old_inode
+    assert (path.read_bytes(), mode_of(path)) == (b'new', 0o600)
+    assert os.listdir(tmp_path) == ['entry']
+
+
+def test_writing_replaces_a_link_instead_of_writing_through_it(tmp_path):
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'precious')
+    (tmp_path / 'entry').symlink_to(victim)
+    write_private(str(tmp_path / 'entry'), b'new', 0o600, 'cache_dir')
+    assert victim.read_bytes() == b'precious'
+    assert not os.path.islink(tmp_path / 'entry')
+    assert (tmp_path / 'entry').read_bytes() == b'new'
+
+
+@pytest.mark.parametrize('name', ['fsync', 'replace'])
+def test_a_failed_write_names_the_option_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch, name):
+    path = tmp_path / 'entry'
+    path.write_bytes(b'old')
+    monkeypatch.setattr(_private_files.os, name, failing(name))
+    message = refusal(write_private, str(path), b'new', 0o600, 'cache_dir')
+    monkeypatch.undo()
+    assert message == 'cache_dir: cannot write %s: %s' % (path, os.strerror(errno.EIO))
+    assert os.listdir(tmp_path) == ['entry']
+    assert path.read_bytes() == b'old'
+
+
+# ---------------------------------------------------------------- ensure_private_directory
+
+def test_a_missing_directory_is_created_private_whatever_the_umask(tmp_path, umask):
+    directory = tmp_path / 'cache' / 'tokens'
+    ensure_private_directory(str(directory), 'cache_dir')
+    assert directory.is_dir()
+    assert mode_of(directory) == 0o700
+
+
+def test_an_existing_private_directory_is_accepted_as_it_is(tmp_path):
+    (tmp_path / 'tokens').mkdir(mode=0o700)
+    (tmp_path / 'tokens' / 'entry').write_text('kept')
+    ensure_private_directory(str(tmp_path / 'tokens'), 'cache_dir', create=False)
+    assert os.listdir(tmp_path / 'tokens') == ['entry']
+
+
+def test_without_create_a_missing_directory_is_refused_and_not_created(tmp_path):
+    message = refusal(ensure_private_directory, str(tmp_path / 'tokens'), 'cache_dir', create=False)
+    assert message == 'cache_dir: directory %s does not exist' % (tmp_path / 'tokens')
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_symbolic_link_in_place_of_the_directory_is_refused_even_to_a_private_directory(tmp_path):
+    (tmp_path / 'private').mkdir(mode=0o700)
+    (tmp_path / 'tokens').symlink_to(tmp_path / 'private')
+    message = refusal(ensure_private_directory, str(tmp_path / 'tokens'), 'cache_dir')
+    assert message == ('cache_dir: %s is a symbolic link; give the directory itself '
+                       '(private directories are never reached through links)' % (tmp_path / 'tokens'))
+
+
+def test_a_file_in_place_of_the_directory_is_refused(tmp_path):
+    (tmp_path / 'tokens').write_text('')
+    message = refusal(ensure_private_directory, str(tmp_path / 'tokens'), 'cache_dir')
+    assert message == 'cache_dir: %s is not a directory' % (tmp_path / 'tokens')
+
+
+def test_a_directory_that_cannot_be_created_is_named_with_the_cause(tmp_path):
+    (tmp_path / 'file').write_text('')
+    message = refusal(ensure_private_directory, str(tmp_path / 'file' / 'tokens'), 'cache_dir')
+    assert message == 'cache_dir: cannot create %s: %s' % (tmp_path / 'file' / 'tokens', os.strerror(errno.ENOTDIR))
+
+
+def test_a_directory_of_another_user_is_refused(tmp_path):
+    if os.geteuid() == 0:
+        directory = tmp_path / 'tokens'
+        directory.mkdir(mode=0o700)
+        os.chown(directory, 4242, 4242)
+    else:
+        # Without root the test cannot give a directory away; the file system root belongs to root.
+        directory = '/'
+    message = refusal(ensure_private_directory, str(directory), 'cache_dir', create=False)
+    assert message == 'cache_dir: %s belongs to another user; a private directory must be your own' % directory
+
+
+@pytest.mark.parametrize('mode', [0o770, 0o720, 0o703, 0o777])
+def test_a_directory_others_can_write_to_is_refused_with_its_mode(tmp_path, mode):
+    directory = tmp_path / 'tokens'
+    directory.mkdir()
+    directory.chmod(mode)
+    message = refusal(ensure_private_directory, str(directory), 'cache_dir')
+    assert message == 'cache_dir: %s is writable by other users (mode %o); make it 0700' % (directory, mode)
