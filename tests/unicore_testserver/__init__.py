@@ -8,8 +8,13 @@ Usage::
 Serves DEMO-SITE, PARTNER-SITE and LONE-SITE plus a registry over HTTPS on
 one port, prints one JSON line ``{"ready": true, "port": ..., "url": ...,
 "workdir": ..., "fixtures": ...}`` once it accepts connections, and stops on
-SIGTERM/SIGINT. Behaviour follows docs/unicore-rest-auth.md (the "facts
-page"); credentials and paths for tests are in ``<workdir>/fixtures.json``.
+SIGTERM/SIGINT. Behaviour follows UNICORE/X's REST authentication as the
+UNICORE server sources implement it (where they differ from the published
+docs, the code wins: wrong credentials get 403, a DN that maps to nobody gets
+200 with role ``anonymous``); each module's docstring states the part of it
+that the module implements. How the tests start and use the server is in
+README.md, "Testing"; credentials and paths for tests are in
+``<workdir>/fixtures.json``.
 Uses only the standard library, ``cryptography`` and ``PyJWT``, and nothing
 from the collection itself.
 """

@@ -1,6 +1,6 @@
 """The UNICORE/X resources: routing, security sessions, base resource, /token, /certificate, registry.
 
-Per request (UNICORE's AuthNHandler, facts page "Security sessions"):
+Per request (UNICORE's AuthNHandler):
 a session id, when sent, replaces authentication (unknown or expired → 432,
 even with an Authorization header); otherwise the request is authenticated in
 full, preferences are applied, and a new session is created. Every response
@@ -154,7 +154,7 @@ class Application:
         self.stats.count("full_authentications", identity.method)
         try:
             if identity.fixed_preferences is not None:
-                # facts page: a preferences claim is fixed, later headers are ignored
+                # as in UNICORE: a preferences claim is fixed, later headers are ignored
                 preferences = identity.fixed_preferences
             else:
                 preferences = parse_all(request.header_all(PREFERENCES_HEADER))

@@ -1,6 +1,6 @@
 """Full authentication of a request, as UNICORE/X's authentication chain does it.
 
-Order (facts page, "Request headers"; UNICORE's AuthNHandler):
+Order (UNICORE's AuthNHandler):
 
 1. A bearer token that is a JWT with ``etd`` true, ``sub`` and ``iss`` is a
    delegation token (issued by a site or a trusted service): method ``ETD``.

@@ -4,7 +4,7 @@ One directory serves every site (as if all sites shared one XUUDB, one
 password file and one OIDC provider). A user's *mapping* (uids, groups, roles,
 queues) is what UNICORE's attribute sources return for the user's DN; a user
 whose DN maps to nothing still authenticates, but gets role ``anonymous``
-(facts page, "Responses and errors").
+(UNICORE answers 200 then, not 403).
 """
 
 import hmac
@@ -48,9 +48,9 @@ class User:
         return self.queues[0] if self.queues else None
 
 
-# The demo user of the UNICORE docs and tutorials (design.md, "The test
-# server"), a second mapped user with a DN in another organisation and no
-# queues, and a user whose credentials are valid but whose DN maps to nothing.
+# The demo user of the UNICORE docs and tutorials, a second mapped user with a
+# DN in another organisation and no queues, and a user whose credentials are
+# valid but whose DN maps to nothing.
 USERS = (
     User(name="demouser", password="test123", dn="CN=Demo User, O=UNICORE, C=EU",
          uids=("demouser", "demo2"), groups=("users", "hpc", "project1", "project2"),

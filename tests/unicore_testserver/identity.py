@@ -6,7 +6,7 @@ from .directory import User
 from .dn import ANONYMOUS_DN, normalise_dn
 from .preferences import Preferences
 
-# authenticationMethod values (facts page, "The client object")
+# authenticationMethod values of UNICORE's client object
 PASSWORD_FILE = "PASSWORD_FILE"
 SSHKEY = "SSHKEY"
 OAUTH = "OAUTH"
@@ -52,7 +52,7 @@ def anonymous_identity():
 
 
 def _without_nulls(mapping):
-    """UNICORE omits keys whose value is null (facts page, "The client object")."""
+    """UNICORE omits keys whose value is null from the client object."""
     return {key: value for key, value in mapping.items() if value is not None}
 
 

@@ -158,7 +158,7 @@ def _generate_pki(material):
                  "key": _path(workdir, "pki", "services", name + ".key")}
         _write_cert_and_key(entry["cert"], entry["key"], cert, key)
         setattr(material, attr, entry)
-    # UNICORE requires at least 32 characters for an HMAC secret (facts page)
+    # UNICORE requires at least 32 characters for an HMAC secret
     material.trusted_service["hmac_secret"] = secrets.token_urlsafe(36)
 
     for name, (dn, unknown) in CLIENT_CERTS.items():

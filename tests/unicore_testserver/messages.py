@@ -56,7 +56,7 @@ class Response:
 
     @classmethod
     def error(cls, status, message):
-        """UNICORE's handler error format (facts page, "Responses and errors")."""
+        """UNICORE's handler error format."""
         return cls.json(status, {"errorMessage": message, "status": status})
 
     @classmethod

@@ -1,12 +1,12 @@
 """``X-UNICORE-User-Preferences``: parsing, validation, encoding.
 
-Syntax as UNICORE/X parses it (facts page, "User preferences"): items
-separated by ``,``; each item split at ``:`` must give exactly two parts, else
-the request is refused with 403. Keys are case-insensitive: ``uid``/``xlogin``,
-``group``/``pgid``, ``supgids``/``supplementaryGroups`` (groups joined with
-``+``), ``role``; unknown keys are ignored. The splitting imitates Java's
-``String.split``, which drops trailing empty strings: ``uid:x,`` is one item,
-while an empty header or ``uid:`` is malformed.
+Syntax as UNICORE/X parses it: items separated by ``,``; each item split at
+``:`` must give exactly two parts, else the request is refused with 403. Keys
+are case-insensitive: ``uid``/``xlogin``, ``group``/``pgid``,
+``supgids``/``supplementaryGroups`` (groups joined with ``+``), ``role``;
+unknown keys are ignored. The splitting imitates Java's ``String.split``,
+which drops trailing empty strings: ``uid:x,`` is one item, while an empty
+header or ``uid:`` is malformed.
 """
 
 from dataclasses import dataclass, replace

@@ -1,12 +1,12 @@
 """Security sessions (``X-UNICORE-SecuritySession``), in memory.
 
-Facts page, "Security sessions": every response to an authenticated or
-anonymous request carries a session id and its remaining lifetime in
-milliseconds; sending the id back replaces authentication; an unknown or
-expired id is answered with 432; at most 5 sessions per user and client IP,
-least recently used evicted. A session holds the identity and the selection
-made by the preferences of the request that created it, and belongs to the
-site (container) that created it.
+As UNICORE/X keeps them: every response to an authenticated or anonymous
+request carries a session id and its remaining lifetime in milliseconds;
+sending the id back replaces authentication; an unknown or expired id is
+answered with 432; at most 5 sessions per user and client IP, least recently
+used evicted. A session holds the identity and the selection made by the
+preferences of the request that created it, and belongs to the site
+(container) that created it.
 """
 
 import threading

@@ -2,10 +2,10 @@
 
 Each site is a UNICORE/X container with its own credential (DN, RSA key,
 certificate signed by the test CA). It signs the tokens it issues with that
-key and accepts delegation JWTs from issuers whose key it holds (facts page,
-"Trusted-service JWTs"): its own certificate, the certificates of the other
-sites of its Registry, locally configured trusted issuers, and (DEMO-SITE
-only) a shared HMAC secret.
+key and accepts delegation JWTs from issuers whose key it holds, as UNICORE/X
+does: its own certificate, the certificates of the other sites of its
+Registry, locally configured trusted issuers, and (DEMO-SITE only) a shared
+HMAC secret.
 """
 
 from dataclasses import dataclass, field

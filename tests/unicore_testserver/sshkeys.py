@@ -1,9 +1,8 @@
 """Users' SSH key pairs in the file formats clients meet in practice.
 
 UNICORE's SSHKEY authentication verifies a JWT with the user's registered
-OpenSSH public keys (facts page, "JWTs signed by the user's key"). Clients
-read the private key in OpenSSH or PEM/PKCS#8 form, encrypted or not, so the
-fixtures cover each of those formats.
+OpenSSH public keys. Clients read the private key in OpenSSH or PEM/PKCS#8
+form, encrypted or not, so the fixtures cover each of those formats.
 """
 
 from cryptography.hazmat.primitives import serialization

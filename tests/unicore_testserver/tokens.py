@@ -1,6 +1,6 @@
 """JWTs: issuing the site's tokens and verifying the ones clients present.
 
-Issued tokens follow the facts page ("Issuing tokens"): RS256 with the site's
+Issued tokens are those of UNICORE/X's ``GET BASE/token``: RS256 with the site's
 key, claims ``sub`` (caller DN), ``iss`` (site DN), ``iat``, ``exp``,
 ``etd: "true"``, optional ``uid``, ``preferences``, ``renewable: "true"`` and
 ``aud`` (site DN) for limited tokens. The header carries only ``alg``, as the
