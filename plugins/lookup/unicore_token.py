@@ -121,8 +121,8 @@ def register_option_definitions(definitions):
     """Give Ansible the option definitions before its plugin loader parses the documentation; True when it took them.
 
     The one use of an ansible-core internal in the lookup:
-    ``ConfigManager.initialize_plugin_configuration_definitions``, checked on
-    ansible-core 2.16 to 2.19. The plugin loader parses DOCUMENTATION and its
+    ``ConfigManager.initialize_plugin_configuration_definitions``, the same on
+    ansible-core 2.16.19, 2.17.14, 2.18.19 and 2.19.14. The plugin loader parses DOCUMENTATION and its
     doc fragments as YAML for a plugin whose definitions are not registered yet,
     in every forked worker (docs/performance.md has what that costs). Where the
     internal is missing or takes other arguments, the loader parses the

@@ -244,7 +244,7 @@ def read_through_loader(loader, path):
     """The bytes of ``path``, vault-decrypted in memory by the loader.
 
     ``DataLoader.get_text_file_contents`` is public from ansible-core 2.19 on
-    (checked on 2.19.14). Before it (2.16 to 2.18) the public way is
+    (checked on 2.19.14; 2.16.19, 2.17.14 and 2.18.19 lack it). There the public way is
     ``get_real_file``, which decrypts a vaulted file into a private temporary
     copy that ``cleanup_tmp_file`` removes at once.
     """

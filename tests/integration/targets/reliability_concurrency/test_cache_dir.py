@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import stat
 import tempfile
 
@@ -209,7 +210,7 @@ def test_a_new_cache_is_private_even_with_umask_000(served, layout):
 
 def test_an_entry_replaced_by_a_link_is_not_followed(playbooks, control, layout, served):
     directory = layout.path('new', 'tokens')
-    entries = [name for name in listing(directory) if len(name) == 64]
+    entries = [name for name in listing(directory) if re.match(r'^token-[0-9a-f]{64}$', name)]
     assert len(entries) == 1
     entry = os.path.join(directory, entries[0])
     target = plant_precious(layout.path('entry_link_target'))

@@ -53,6 +53,13 @@ fi
 playbook counters.yml -e '{"expect_requests_per_site": {"DEMO-SITE": 1, "PARTNER-SITE": 1, "LONE-SITE": 3}}'
 
 # 3. The shared login only in UNICORE_* environment variables, as AWX injects it.
+# Twice on five hosts: no host reports a change, and each run logs in once per site.
+for run in first second; do
+    ansible-playbook -i inventory_five.ini -e @"${config}" five_hosts.yml | tee "${work}/five-${run}.log"
+    [[ $(grep -cE '^wf0[1-5] +: ok=[0-9]+ +changed=0 ' "${work}/five-${run}.log") == 5 ]]
+    playbook counters.yml -e '{"expect_requests_per_site": {"DEMO-SITE": 1, "PARTNER-SITE": 1, "LONE-SITE": 1}}'
+done
+
 UNICORE_USERNAME=demouser UNICORE_PASSWORD=$(fixture users demouser password) UNICORE_CA_PATH=$(fixture ca_cert) \
     UNICORE_PREFERENCES=group:hpc \
     playbook shared_login.yml

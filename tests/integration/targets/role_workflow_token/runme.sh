@@ -189,6 +189,30 @@ provision F1-check-mode F one_site "${work}/cache-F" --check \
     -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0 -e expect_files=false
 expect_changed F1-check-mode wf01=1 wf02=1 wf03=1 wf04=1 wf05=1 wf06=1
 
+# --- H. The selection and the site record count as unicore_auth_token counts them --
+# H1. Tokens for group users on every host.
+provision H1-group-users H one_site "${work}/cache-H" -e '{"unicore_preferences": {"group": "users"}}' \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
+expect_changed H1-group-users wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+# H2. Now for group hpc: every installed token for group users is replaced, by one token.
+provision H2-group-hpc H one_site "${work}/cache-H" -e '{"unicore_preferences": {"group": "hpc"}}' \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
+expect_changed H2-group-hpc wf01=2 wf02=2 wf03=2 wf04=1 wf05=1 wf06=1
+grep -q 'A new token is needed for .*: it was issued for group:users, not group:hpc' "${work}/H2-group-hpc.log"
+# H3. Again for group hpc: nothing to do, not a single request.
+provision H3-group-hpc-again H one_site "${work}/cache-H3-empty" -e '{"unicore_preferences": {"group": "hpc"}}' \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
+expect_changed H3-group-hpc-again wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+# H4. wf01's site record names the site's DN with other spacing and lower-case attribute
+#     types: the same site as X.500 compares DNs, so its token stays (no request); the
+#     record is written back in the site's own spelling, its one change.
+sed 's/"CN=DEMO-SITE, *O=UNICORE, *C=EU"/"cn=DEMO-SITE,o=UNICORE,  c=EU"/' "${work}/H/wf01/unicore.token.site" >"${work}/H/wf01/record"
+grep -q '"cn=DEMO-SITE,o=UNICORE,  c=EU"' "${work}/H/wf01/record"
+mv "${work}/H/wf01/record" "${work}/H/wf01/unicore.token.site"
+provision H4-dn-spelling H one_site "${work}/cache-H3-empty" -e '{"unicore_preferences": {"group": "hpc"}}' \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
+expect_changed H4-dn-spelling wf01=1 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+
 # --- G. Unusable settings and a refused login: one clear message each ------------
 mkdir -p "${work}/G/localhost"
 # The deliberate failures are rescued and checked in errors.yml; their JUnit files

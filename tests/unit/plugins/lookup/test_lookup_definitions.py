@@ -20,7 +20,7 @@ def test_the_json_copy_says_what_the_documentation_says(documented_lookup_option
     with open(unicore_token.OPTION_DEFINITIONS, encoding='utf-8') as handle:
         copy = json.load(handle)
     # Through JSON: Ansible's tagged strings become plain ones.
-    assert copy == json.loads(json.dumps(documented_lookup_options)), 'run tests/scripts/lookup_option_definitions.py to write the copy anew'
+    assert copy == json.loads(json.dumps(documented_lookup_options)), 'run make lookup-definitions to write the copy anew'
 
 
 def test_importing_the_lookup_registers_its_definitions_under_the_name_the_plugin_loader_uses():
