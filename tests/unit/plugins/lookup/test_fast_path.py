@@ -28,15 +28,19 @@ SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 
 
 @pytest.fixture
-def config_file(tmp_path, monkeypatch):
-    """``config_file(text)``: Ansible's config file, with ``text`` in it."""
-    def write(text):
-        path = tmp_path / 'conf' / 'ansible.cfg'
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text)
-        monkeypatch.setattr(C, 'CONFIG_FILE', str(path))
-        return path
-    return write
+def outside(tmp_path, monkeypatch):
+    """``outside(environment, ini)``: the controller's environment has these variables, and Ansible's config file
+    this text (no config file for an empty text)."""
+    def set_up(environment, ini):
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        path = None
+        if ini:
+            path = tmp_path / 'conf' / 'ansible.cfg'
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(ini)
+        monkeypatch.setattr(C, 'CONFIG_FILE', None if path is None else str(path))
+    return set_up
 
 
 def task_variables(**values):
@@ -55,14 +59,9 @@ SOURCE_CASES = {
 
 
 @pytest.mark.parametrize('case', sorted(SOURCE_CASES))
-def test_the_plugin_captures_the_sources_as_option_sources_does(make_lookup, loader, monkeypatch, config_file, case):
+def test_the_plugin_captures_the_sources_as_option_sources_does(make_lookup, loader, outside, case):
     direct, variables, environment, ini = SOURCE_CASES[case]
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    if ini:
-        config_file(ini)
-    else:
-        monkeypatch.setattr(C, 'CONFIG_FILE', None)
+    outside(environment, ini)
     variables = task_variables(**variables)
     captured = OptionSources(**make_lookup(variables).capture_sources(variables, direct))
     expected = OptionSources.capture(Templar(loader=loader, variables=variables), variables, direct, unicore_token.DEFINITIONS, C.CONFIG_FILE)
@@ -84,14 +83,8 @@ CACHE_CASES = [
 
 
 @pytest.mark.parametrize('direct, variables, environment, ini', CACHE_CASES)
-def test_the_plugin_finds_the_cache_where_the_rules_resolve_cache_and_cache_dir(make_lookup, monkeypatch, config_file, direct, variables,
-                                                                                environment, ini):
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    if ini:
-        config_file(ini)
-    else:
-        monkeypatch.setattr(C, 'CONFIG_FILE', None)
+def test_the_plugin_finds_the_cache_where_the_rules_resolve_cache_and_cache_dir(make_lookup, outside, direct, variables, environment, ini):
+    outside(environment, ini)
     sources = make_lookup({}).capture_sources(variables, direct)
     options = resolve_options(unicore_token.DEFINITIONS, OptionSources(**sources))
     expected = options.get_option('cache_dir') if options.get_option('cache') else None
