@@ -14,7 +14,7 @@
 #
 # Environment: PYTHON (interpreter for the venv, default python3),
 # BUILD_ROOT (where the collection copy goes, default build/; a second run at
-# the same time needs its own),
+# the same time needs its own, outside /tmp, which the secrets scan searches),
 # ANSIBLE_TEST_PYTHON (Python version the tests run with, default 3.11),
 # ANSIBLE_TEST_OPTIONS (extra options for every ansible-test call, e.g. -v),
 # SANITY_OPTIONS / UNITS_OPTIONS / INTEGRATION_OPTIONS (extra options per suite,
