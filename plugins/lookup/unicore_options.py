@@ -96,19 +96,14 @@ class LookupModule(LookupBase):
         names = terms or [name for name in definitions if name not in TOKEN_ARGUMENT_SPEC]
         wanted = dict((name, definitions[name]) for name in names)
         try:
-            given = self._given(wanted, variables or {}, kwargs)
+            given = resolve_options(wanted, OptionSources.capture(self._templar, variables or {}, kwargs, wanted, C.CONFIG_FILE), only_given=True)
             if site:
-                given = for_site(given, self._given(wanted, {}, dict((name, site[name]) for name in wanted if name in site), environment=False))
+                # The site entry's own values are typed and checked as if given directly.
+                own = dict((name, site[name]) for name in wanted if name in site)
+                given = for_site(given, resolve_options(wanted, OptionSources(own, {}, {}, {}), only_given=True))
         except UnicoreError as error:
             raise AnsibleLookupError('unicore.auth.unicore_options: %s' % error.message)
         return [given]
-
-    def _given(self, definitions, variables, direct, environment=True):
-        if environment:
-            sources = OptionSources.capture(self._templar, variables, direct, definitions, C.CONFIG_FILE)
-        else:
-            sources = OptionSources(direct, {}, {}, {})
-        return resolve_options(definitions, sources, only_given=True)
 
 
 def for_site(shared, own):

@@ -35,15 +35,6 @@ KEY_BYTES = 32
 OPTION = 'cache_dir'
 
 
-def entry_name(key, kind, text):
-    """The file name of the entry of ``kind`` for ``text``: the kind and a BLAKE2b MAC of the text.
-
-    plugins/lookup/unicore_token.py computes answer names in the same way without
-    importing this module; a unit test keeps the two equal.
-    """
-    return '%s-%s' % (kind, hashlib.blake2b(text.encode('utf-8'), key=key, digest_size=32).hexdigest())
-
-
 class TokenCache:
     """Issued tokens by request, and the lookup's remembered answers, in a private directory."""
 
@@ -53,9 +44,13 @@ class TokenCache:
         self._key = self._load_or_create_key()
 
     def entry_name(self, kind, fields):
-        """The file name of the entry of ``kind`` identified by ``fields`` (a dict of strings, or a string)."""
+        """The file name of the entry of ``kind`` identified by ``fields`` (a dict of strings, or a string): the kind and a BLAKE2b MAC.
+
+        plugins/lookup/unicore_token.py computes answer names in the same way without
+        importing this module; a unit test keeps the two equal.
+        """
         text = fields if isinstance(fields, str) else json.dumps(fields, sort_keys=True, separators=(',', ':'))
-        return entry_name(self._key, kind, text)
+        return '%s-%s' % (kind, hashlib.blake2b(text.encode('utf-8'), key=self._key, digest_size=32).hexdigest())
 
     def get_or_issue(self, identity, request, issue):
         """A cached token that fits ``request``, or the one ``issue()`` returns, which is then cached.

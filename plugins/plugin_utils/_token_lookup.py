@@ -87,13 +87,15 @@ def templated_option_variables(templar, task_variables, definitions):
 
     Ansible hands a lookup the variables untemplated (``"{{ vault_password }}"``).
     """
-    names = set(entry['name'] for definition in definitions.values() for entry in definition.get('vars') or ())
-    return dict((name, templar.template(task_variables[name])) for name in names if name in task_variables)
+    return dict((name, templar.template(task_variables[name])) for name in _source_names(definitions, 'vars') if name in task_variables)
 
 
 def option_environment(definitions):
-    names = set(entry['name'] for definition in definitions.values() for entry in definition.get('env') or ())
-    return dict((name, os.environ[name]) for name in names if name in os.environ)
+    return dict((name, os.environ[name]) for name in _source_names(definitions, 'env') if name in os.environ)
+
+
+def _source_names(definitions, source):
+    return set(entry['name'] for definition in definitions.values() for entry in definition.get(source) or ())
 
 
 def read_ini_section(config_file):
