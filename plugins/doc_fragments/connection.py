@@ -15,12 +15,12 @@ options:
     description:
       - Base URL of the UNICORE site's REST API, for example C(https://host:8080/DEMO-SITE/rest/core).
       - Use C(https://); credentials must never travel in clear text.
-        An C(http://) URL works but gives a warning, unless O(allow_http) is set.
+        An C(http://) URL is refused, before anything is sent, unless O(allow_http) is set.
     type: str
     required: true
   allow_http:
     description:
-      - Accept an C(http://) O(url) without a warning.
+      - Accept an C(http://) O(url). Every run that uses one still gives a warning.
       - Over plain HTTP, passwords and tokens cross the network unencrypted and anyone on the way can replay them;
         set this only for a site reached through a trusted channel, such as a gateway on the same host.
     type: bool

@@ -39,6 +39,7 @@ options:
     description:
       - "For O(auth_method=bearer): an OIDC access token, or a token issued by a UNICORE site."
       - For O(auth_method=basic_token), the already encoded HTTP Basic value.
+      - Visible ASCII characters only, without white space inside; surrounding white space, such as a file's final newline, is ignored.
     type: str
   identity:
     description:
@@ -46,6 +47,8 @@ options:
       - OpenSSH or PEM/PKCS#8 format; RSA, EC P-256 or Ed25519.
       - A relative path is looked up under C(~/.uftp/), as UNICORE's own clients do.
       - Mutually exclusive with O(identity_content).
+      - "As ssh does, a key file of the user's own is refused when its group or others may access it: C(chmod 600) it.
+        A file encrypted with ansible-vault, which the lookup decrypts, may have any mode."
     type: path
   identity_content:
     description:
@@ -59,6 +62,7 @@ options:
     description:
       - Lifetime in seconds of the JWTs this client signs for O(auth_method=ssh_key) and O(auth_method=trusted_service).
       - A JWT is reused until it is close to expiry, so a long play signs few of them.
+      - "At most 86400 (one day): a signed JWT cannot be revoked, and a new one is signed when needed."
     type: int
     default: 300
   subject:

@@ -98,7 +98,7 @@ import stat
 import time
 
 from ansible import constants as C
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
@@ -109,7 +109,9 @@ from ansible.utils.display import Display
 OPTION_DEFINITIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'plugin_utils', '_unicore_token_options.json')
 
 # Bump when what an answer depends on, or its entry, changes: older answers are then not found.
-ANSWER_FORMAT = 2
+ANSWER_FORMAT = 3
+# Without ca_path, these name the CA bundle that verifies the site (_connection_options._verify_setting).
+CA_BUNDLE_ENVIRONMENT = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
 
 
 def _load_option_definitions():
@@ -140,7 +142,8 @@ def register_option_definitions(definitions):
 
 
 def _source_names(definitions, source):
-    return frozenset(entry['name'] for definition in definitions.values() for entry in definition.get(source) or [])
+    # Sorted, so that messages name variables in the same order every time.
+    return tuple(sorted(set(entry['name'] for definition in definitions.values() for entry in definition.get(source) or [])))
 
 
 DEFINITIONS = _load_option_definitions()
@@ -171,7 +174,10 @@ class LookupModule(LookupBase):
             # Ansible would drop them silently: a misspelt lifetime= would give a token of the default lifetime.
             raise AnsibleLookupError('unicore.auth.unicore_token: unknown option(s) %s; the options are listed by '
                                      'ansible-doc -t lookup unicore.auth.unicore_token' % ', '.join(unknown))
-        sources = self.capture_sources(variables or {}, kwargs)
+        try:
+            sources = capture_sources(self._templar, self._loader, variables or {}, kwargs)
+        except HostFactError as error:
+            raise AnsibleLookupError('unicore.auth.unicore_token: %s' % error)
         cache_dir = cache_directory(sources)
         answer_key = None if cache_dir is None else _answer_key(sources)
         answer = None if answer_key is None else remembered_answer(cache_dir, answer_key)
@@ -181,17 +187,6 @@ class LookupModule(LookupBase):
             for warning in answer['warnings']:
                 _warn(warning)
         return [answer['token']]
-
-    def capture_sources(self, variables, direct):
-        """The options' sources, as ``OptionSources`` takes them: the same as ``OptionSources.capture`` (a unit test keeps them equal).
-
-        Ansible hands a lookup the variables untemplated (``"{{ vault_password }}"``).
-        """
-        return {'direct': direct,
-                'variables': dict((name, self._templar.template(variables[name])) for name in OPTION_VARIABLES if name in variables),
-                'environment': dict((name, os.environ[name]) for name in OPTION_ENVIRONMENT if name in os.environ),
-                'ini': _ini_section(C.CONFIG_FILE),
-                'config_file': C.CONFIG_FILE}
 
     def _work_out_answer(self, sources, cache_dir, answer_key):
         """The answer by the rules: the options resolved and checked, the token from the token cache or the site."""
@@ -210,8 +205,85 @@ def _warn(message):
     Display().warning('unicore.auth.unicore_token: %s' % message)
 
 
+class HostFactError(Exception):
+    """An option's variable is, or is templated from, a fact that the managed host reported."""
+
+
+def capture_sources(templar, loader, variables, direct, variable_names=OPTION_VARIABLES, environment_names=OPTION_ENVIRONMENT):
+    """The options' sources, as ``OptionSources`` takes them: ``{direct, variables, environment, ini, config_file}``.
+
+    ``variables`` are the task's, as Ansible hands them to a lookup:
+    untemplated (``"{{ vault_password }}"``), and with the facts the host
+    reported among them. The unicore_options lookup captures its sources here
+    too, so that both read options in one way.
+    """
+    return {'direct': direct,
+            'variables': option_variables(templar, loader, variables, variable_names),
+            'environment': dict((name, os.environ[name]) for name in environment_names if name in os.environ),
+            'ini': _ini_section(C.CONFIG_FILE),
+            'config_file': C.CONFIG_FILE}
+
+
+def option_variables(templar, loader, variables, names):
+    """The option variables (``unicore_*``) among ``variables``, templated without the host's facts; HostFactError for one that is a fact.
+
+    A managed host chooses its facts: what it gathers, what its modules return,
+    what the fact cache brings back. None of it may choose where the controller
+    sends credentials or whose token it asks for, so a variable whose value is
+    a fact of the host is refused, and the others are templated with the
+    host's facts left out: a template that reads one fails as undefined.
+    """
+    given = [name for name in names if name in variables]
+    if not given:
+        return {}
+    facts = variables.get('ansible_facts') or {}
+    if not facts:
+        return dict((name, templar.template(variables[name])) for name in given)
+    host = variables.get('inventory_hostname', 'the host')
+    reported = [name for name in given if name in facts and facts[name] == variables[name]]
+    if reported:
+        raise HostFactError('%s %s that host %s reported, and a managed host must never choose the options of the controller '
+                            '(where credentials go, whose token is asked for). Find out why %s reports %s; a fact outranks the '
+                            'inventory and the UNICORE_* environment variables, but not the play, role or extra vars'
+                            % (_listed(reported), 'is a fact' if len(reported) == 1 else 'are facts', host, host,
+                               'it' if len(reported) == 1 else 'them'))
+    fact_free = templar_without_facts(templar, loader, variables, facts)
+    templated = {}
+    for name in given:
+        try:
+            templated[name] = fact_free.template(variables[name])
+        except AnsibleError as error:
+            raise HostFactError('%s cannot be templated without the facts that host %s reported (%s): options are never taken from '
+                                'a managed host\'s facts. Give what the template reads a name that no fact of %s has'
+                                % (name, host, getattr(error, 'message', error), host))
+    return templated
+
+
+def _listed(names):
+    return names[0] if len(names) == 1 else '%s and %s' % (', '.join(names[:-1]), names[-1])
+
+
+def templar_without_facts(templar, loader, variables, facts):
+    """A templar whose variables are ``variables`` without the host's facts.
+
+    Facts are in ``ansible_facts`` (named without their ``ansible_`` prefix)
+    and, as Ansible injects them, at the top level under their own names;
+    ``vars`` holds them all again. ``Templar.copy_with_new_env`` keeps the
+    task's templating settings (checked on ansible-core 2.16.19, 2.17.14,
+    2.18.19 and 2.19.14); where it is missing, a new ``Templar`` with the same loader does.
+    """
+    kept = dict((name, value) for name, value in variables.items()
+                if name not in ('ansible_facts', 'vars') and name not in facts
+                and not (name.startswith('ansible_') and name[len('ansible_'):] in facts))
+    copy = getattr(templar, 'copy_with_new_env', None)
+    if copy is not None:
+        return copy(available_variables=kept)
+    from ansible.template import Templar
+    return Templar(loader=loader, variables=kept)
+
+
 def _ini_section(config_file):
-    # As _token_lookup.read_ini_section reads it.
+    """The ``[unicore]`` section of Ansible's config file as a dict of strings, read as Ansible reads the file."""
     if not config_file:
         return {}
     parser = configparser.ConfigParser(inline_comment_prefixes=(';',))
@@ -219,8 +291,9 @@ def _ini_section(config_file):
         with open(config_file, encoding='utf-8') as handle:
             parser.read_string(handle.read())
     except (OSError, UnicodeError, configparser.Error):
-        return {}
+        return {}  # Ansible itself has read it, and said what was wrong
     section = parser.items(INI_SECTION) if parser.has_section(INI_SECTION) else ()
+    # Ansible takes the quotes off a value in its ini file.
     return dict((key, value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in '\'"' else value) for key, value in section)
 
 
@@ -266,10 +339,12 @@ def _answer_key(sources):
     """Everything the answer depends on but time and the site, as text; None when it cannot be put in JSON.
 
     The options' sources as given, and what relative paths and the defaults
-    depend on. It holds the secrets, so it is only ever hashed.
+    depend on, and the CA bundles requests trusts when no ca_path is given. It
+    holds the secrets, so it is only ever hashed.
     """
     try:
-        return json.dumps({'format': ANSWER_FORMAT, 'sources': sources, 'cwd': os.getcwd(), 'home': os.environ.get('HOME')},
+        return json.dumps({'format': ANSWER_FORMAT, 'sources': sources, 'cwd': os.getcwd(), 'home': os.environ.get('HOME'),
+                           'ca_bundles': [os.environ.get(name) for name in CA_BUNDLE_ENVIRONMENT]},
                           sort_keys=True, separators=(',', ':'), default=str)
     except (OSError, TypeError, ValueError):
         return None

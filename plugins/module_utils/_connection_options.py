@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._key_files import check_key_file_mode
 from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._urls import display_url
 
@@ -56,13 +57,16 @@ def connection_settings(validate_certs=True, ca_path=None, client_cert=None, cli
             _verify_setting(validate_certs, ca_path), _cert_setting(client_cert, client_key))
 
 
-def plain_http_warning(options):
-    """The warning for an ``http://`` url that ``allow_http`` does not allow, or None."""
+def check_plain_http(options):
+    """Refuse an ``http://`` url unless ``allow_http`` allows it; the warning to give for one it allows, else None."""
     url = options.get_given('url')
-    if url is None or not str(url).strip().lower().startswith('http://') or options.get_option_default('allow_http', False):
+    if url is None or not str(url).strip().lower().startswith('http://'):
         return None
-    return ('url: %s is not HTTPS: credentials and tokens would cross the network unencrypted. '
-            'Use https://, or set allow_http: true if the site is reached through a trusted channel' % display_url(str(url).strip()))
+    shown = display_url(str(url).strip())
+    if not options.get_option_default('allow_http', False):
+        raise UnicoreError('url: %s is not HTTPS: credentials and tokens would cross the network unencrypted, and are not sent. '
+                           'Use https://, or set allow_http: true if the site is reached through a trusted channel' % shown)
+    return 'url: %s is plain HTTP (allow_http is true): credentials and tokens cross the network unencrypted' % shown
 
 
 def _positive_number(option, value):
@@ -106,4 +110,9 @@ def _cert_setting(client_cert, client_key):
     for option, path in (('client_cert', client_cert), ('client_key', client_key)):
         if not is_blank(path) and not os.path.isfile(str(path)):
             raise UnicoreError('%s: file %s does not exist' % (option, path))
-    return str(client_cert) if is_blank(client_key) else (str(client_cert), str(client_key))
+    if is_blank(client_key):
+        # Then the certificate's file holds the key too.
+        check_key_file_mode('client_cert', str(client_cert))
+        return str(client_cert)
+    check_key_file_mode('client_key', str(client_key))
+    return str(client_cert), str(client_key)

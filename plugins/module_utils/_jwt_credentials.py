@@ -12,6 +12,7 @@ import time
 
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import Credential, check_readable_file, resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._key_files import check_key_file_mode
 from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._private_keys import (
     certificate_subject_dn,
@@ -30,6 +31,9 @@ else:
 
 # UNICORE needs at least this many characters of shared secret for HS256.
 MIN_HMAC_SECRET_LENGTH = 32
+# A signed JWT cannot be revoked: one that leaks works until it expires. A new
+# one is signed when needed, so a long lifetime saves nothing (UNICORE's clients use 300 s).
+MAX_JWT_LIFETIME = 86400
 
 
 class SignedJwtCredential(Credential):
@@ -52,6 +56,8 @@ class SignedJwtCredential(Credential):
     def validate(self):
         if not isinstance(self.lifetime, int) or self.lifetime <= 0:
             raise UnicoreError('jwt_lifetime must be a positive number of seconds, got %s' % self.lifetime)
+        if self.lifetime > MAX_JWT_LIFETIME:
+            raise UnicoreError('jwt_lifetime must be at most %d seconds (one day), got %d' % (MAX_JWT_LIFETIME, self.lifetime))
         if not HAS_JWT:
             raise UnicoreError('auth_method=%s needs the Python library PyJWT' % self.method, missing_library='PyJWT')
         require_cryptography('auth_method=%s' % self.method)
@@ -88,6 +94,7 @@ def _key_from_identity(options):
     if path is not None:
         path = resolve_identity_path(path)
         check_readable_file('identity', path)
+        check_key_file_mode('identity', path)
         try:
             data = options.read_file(path)
         except OSError as exc:
@@ -175,6 +182,7 @@ class TrustedServiceCredential(SignedJwtCredential):
                 raise UnicoreError('auth_method=trusted_service needs the service key: client_key (with client_cert), '
                                    'identity, identity_content, or hmac_secret')
             check_readable_file('client_key', client_key)
+            check_key_file_mode('client_key', client_key)
             source = 'client_key: %s' % client_key
             key = load_private_key(source, read_key_file('client_key', client_key), options.get_given('identity_passphrase'))
             client_cert = options.get_given('client_cert')

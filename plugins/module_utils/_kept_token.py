@@ -49,11 +49,6 @@ class KeptToken:
         return cls(token, _info_or_none(token), None, 'token')
 
     @classmethod
-    def cached(cls, token, issuer):
-        """A token of the lookup's cache, with the DN of the site that issued it."""
-        return cls(token, _info_or_none(token), issuer, 'cache')
-
-    @classmethod
     def cached(cls, token, site_dn):
         """A token from the lookup's cache, with the DN of the site that issued it as the cache recorded it (or None)."""
         return cls(token, _info_or_none(token), site_dn, 'cache')

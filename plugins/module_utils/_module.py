@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
-from ansible_collections.unicore.auth.plugins.module_utils._connection_options import plain_http_warning
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_plain_http
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 
@@ -21,10 +21,10 @@ def unicore_module(extra_options, **module_kwargs):
 def run_unicore_module(module, work):
     """Call ``work(options)`` and exit with its result, or fail with the error's message and no traceback."""
     options = OptionAdapter.from_ansible_module(module)
-    insecure = plain_http_warning(options)
-    if insecure:
-        module.warn(insecure)
     try:
+        insecure = check_plain_http(options)
+        if insecure:
+            module.warn(insecure)
         result = work(options)
     except UnicoreError as error:
         fail_with(module, error)

@@ -75,6 +75,7 @@ def _checked_header_string(header):
     header = header.strip()
     if not header:
         return None
+    _check_header_text('preferences', header)
     for item in header.split(','):
         parts = item.split(':')
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
@@ -99,10 +100,20 @@ def _check_value(key, value):
     text = str(value)
     if not text.strip():
         raise UnicoreError('preferences.%s must not be empty' % key)
+    _check_header_text('preferences.%s' % key, text)
     for forbidden in (',', ':'):
         if forbidden in text:
             raise UnicoreError('preferences.%s: value "%s" contains "%s", which the UNICORE preferences header cannot carry'
                                % (key, text, forbidden))
+
+
+def _check_header_text(option, text):
+    # http.client sends a header as Latin-1 bytes: a line break would end the
+    # header and could add others, and what is not ASCII arrives as another byte
+    # or fails with a traceback. The value is not shown: it may hold such a break.
+    if not all(' ' <= char <= '~' for char in text):
+        raise UnicoreError('%s must be ASCII characters only, without control characters such as line breaks '
+                           '(it is sent in the X-UNICORE-User-Preferences header)' % option)
 
 
 def header_selections(header):

@@ -4,7 +4,8 @@
 """Files that hold tokens: read without following links, written atomically, kept in private directories (internal to the collection).
 
 Whoever can plant a symbolic link where a token is kept could otherwise make
-the collection read a token of theirs, or write a token into a file they read.
+the collection read a token of theirs, or write a token into a file they read;
+with a FIFO, they could make it wait for ever.
 """
 
 from __future__ import annotations
@@ -17,21 +18,75 @@ import tempfile
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 
 
-def read_private(path, option, max_bytes=None):
-    """The bytes of the file at ``path``, never through a symbolic link; None when there is no file.
+# What a path holds when it is not a regular file, as messages say it.
+_KINDS = ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISSOCK, 'a socket'),
+          (stat.S_ISCHR, 'a device'), (stat.S_ISBLK, 'a device'))
 
-    With ``max_bytes``, at most ``max_bytes + 1`` bytes are read: enough for the
-    caller to tell a file that is too long, without reading all of it.
+
+def _not_a_regular_file(path, option, mode):
+    """The error for ``path``, whose ``st_mode`` is ``mode`` (None when unknown), when it is not a regular file."""
+    kind = next((name for is_kind, name in _KINDS if mode is not None and is_kind(mode)), 'a special file')
+    return UnicoreError('%s: %s is %s, not a regular file; remove it (only a regular file is kept as a token file)'
+                        % (option, path, kind))
+
+
+def open_private(path, option, owner=None):
+    """A read-only descriptor of the regular file at ``path``, never through a symbolic link; None when there is no file.
+
+    With ``owner``, the uid the file must belong to: in a directory other users
+    can write to, a file of theirs could hold a token of their choosing.
     """
     try:
         # O_NOFOLLOW on the descriptor itself: a check before open() could be raced.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer, for ever.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, 'O_NOFOLLOW', 0))
     except FileNotFoundError:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnicoreError('%s: %s is a symbolic link; remove it (token files are never read through links)' % (option, path))
+        if exc.errno == errno.ENXIO:
+            # What open() says of a socket: there is no descriptor to ask what it is.
+            raise _not_a_regular_file(path, option, _lstat_mode(path))
         raise UnicoreError('%s: cannot read %s: %s' % (option, path, exc.strerror))
+    try:
+        _check_opened(descriptor, path, option, owner)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _check_opened(descriptor, path, option, owner):
+    # Asked of the descriptor, so whatever is at the path by now cannot pass for what was opened.
+    try:
+        status = os.fstat(descriptor)
+    except OSError as exc:
+        raise UnicoreError('%s: cannot read %s: %s' % (option, path, exc.strerror))
+    if not stat.S_ISREG(status.st_mode):
+        raise _not_a_regular_file(path, option, status.st_mode)
+    if owner is not None and status.st_uid != owner:
+        raise UnicoreError('%s: %s belongs to uid %d; in a directory other users can write to, only a file of your own '
+                           '(uid %d) is kept, since its owner could put a token of their choosing in it'
+                           % (option, path, status.st_uid, owner))
+
+
+def _lstat_mode(path):
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return None
+
+
+def read_private(path, option, max_bytes=None, owner=None):
+    """The bytes of the regular file at ``path`` (see ``open_private``); None when there is no file.
+
+    With ``max_bytes``, at most ``max_bytes + 1`` bytes are read: enough for the
+    caller to tell a file that is too long, without reading all of it.
+    """
+    descriptor = open_private(path, option, owner)
+    if descriptor is None:
+        return None
     try:
         with os.fdopen(descriptor, 'rb') as handle:
             return handle.read() if max_bytes is None else handle.read(max_bytes + 1)

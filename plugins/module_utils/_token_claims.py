@@ -25,7 +25,8 @@ def looks_like_jwt(text):
 
 
 def _is_base64url(part):
-    return all(char.isalnum() or char in '-_=' for char in part)
+    # isalnum() alone takes letters of any alphabet, which no header may carry.
+    return all((char.isascii() and char.isalnum()) or char in '-_=' for char in part)
 
 
 def decode_token_claims(token):

@@ -17,7 +17,7 @@ import stat
 import tempfile
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.module_utils._private_files import read_private, stage_private
+from ansible_collections.unicore.auth.plugins.module_utils._private_files import open_private, read_private, stage_private
 
 SITE_SUFFIX = '.site'
 # A token is a few KiB; anything much larger is not one.
@@ -39,7 +39,7 @@ def parse_mode(mode):
 
 
 class TokenFile:
-    """The token file at ``path`` and its ``.site`` record."""
+    """The token file at ``path`` and its ``.site`` record, never kept in a directory other users could change."""
 
     def __init__(self, path):
         self.path = os.path.abspath(os.path.expanduser(str(path)))
@@ -50,11 +50,17 @@ class TokenFile:
         directory = os.path.dirname(self.path)
         if not os.path.isdir(directory):
             raise UnicoreError('dest: directory %s does not exist' % directory)
+        owner = self._required_owner()
         if os.path.islink(self.path):
             raise UnicoreError('dest: %s is a symbolic link; give the path of the file itself '
                                '(token files are never written through links)' % self.path)
         if os.path.isdir(self.path):
             raise UnicoreError('dest: %s is a directory; give the path of a file' % self.path)
+        # Only what is there now: reading and ensure_mode check again, on their own descriptors. The record is
+        # checked when it is read (beside a kept token); beside a new token, the rename replaces whatever it is.
+        descriptor = open_private(self.path, 'dest', owner)
+        if descriptor is not None:
+            os.close(descriptor)
         if not os.access(directory, os.W_OK | os.X_OK):
             raise UnicoreError('dest: cannot write to directory %s (permission denied)' % directory)
         # os.access says yes to root, and to file systems that refuse files
@@ -66,17 +72,47 @@ class TokenFile:
         except OSError as exc:
             raise UnicoreError('dest: cannot write to directory %s (%s)' % (directory, (exc.strerror or str(exc)).lower()))
 
+    def _required_owner(self):
+        """The uid the token file and its record must belong to, or None for any; fails for a directory others could change.
+
+        Whoever else can write to the directory could replace the token file, or
+        swap it for a link, between the checks and its use. In a sticky directory
+        (such as /tmp) only a file's owner, the directory's owner and root can
+        rename or remove the file, so there a file of the caller's own is safe,
+        when the directory is the caller's or root's.
+        """
+        directory = os.path.dirname(self.path)
+        try:
+            status = os.stat(directory)
+        except OSError as exc:
+            raise UnicoreError('dest: cannot reach directory %s: %s' % (directory, exc.strerror))
+        uid = os.geteuid()
+        trusted_owner = status.st_uid in (uid, 0)
+        reasons = []
+        if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            reasons.append('mode %04o' % stat.S_IMODE(status.st_mode))
+        if not trusted_owner:
+            reasons.append('it belongs to uid %d' % status.st_uid)
+        if not reasons:
+            return None
+        if trusted_owner and status.st_mode & stat.S_ISVTX:
+            return uid
+        raise UnicoreError('dest: directory %s can be written to by other users (%s): another user could replace the token file, '
+                           'or swap it for a link, between the checks and its use; keep the token in a directory that only you '
+                           'or root can write to, or in a sticky directory of yours or root\'s, such as /tmp'
+                           % (directory, ', '.join(reasons)))
+
     def exists(self):
         return os.path.lexists(self.path)
 
     def read(self):
         """The kept token text, or None when there is no file."""
-        text = self._read(self.path, 'dest')
+        text = self._read(self.path)
         return None if text is None else text.strip()
 
     def site_record(self):
         """``{'url': ..., 'issuer': ...}`` as written with the token, or None."""
-        text = self._read(self.site_path, 'dest')
+        text = self._read(self.site_path)
         try:
             record = json.loads(text) if text else None
         except ValueError:
@@ -111,19 +147,21 @@ class TokenFile:
         a kept token whose permissions were widened is put back.
         """
         changed = False
+        owner = self._required_owner()
         for path in (self.path, self.site_path):
+            # Changed through the descriptor, never by path: by now the path could be a link to any file.
+            descriptor = open_private(path, 'dest', owner)
+            if descriptor is None:
+                continue
             try:
-                current = stat.S_IMODE(os.lstat(path).st_mode)
-            except FileNotFoundError:
-                continue
-            if current == mode:
-                continue
-            changed = True
-            if not check_mode:
-                try:
-                    os.chmod(path, mode)
-                except OSError as exc:
-                    raise UnicoreError('dest: cannot set mode %o on %s: %s' % (mode, path, exc.strerror))
+                if stat.S_IMODE(os.fstat(descriptor).st_mode) != mode:
+                    changed = True
+                    if not check_mode:
+                        os.fchmod(descriptor, mode)
+            except OSError as exc:
+                raise UnicoreError('dest: cannot set mode %o on %s: %s' % (mode, path, exc.strerror))
+            finally:
+                os.close(descriptor)
         return changed
 
     def remove(self):
@@ -139,9 +177,8 @@ class TokenFile:
                 raise UnicoreError('dest: cannot remove %s: %s' % (path, exc.strerror))
         return removed
 
-    @staticmethod
-    def _read(path, option):
-        data = read_private(path, option, max_bytes=MAX_TOKEN_BYTES)
+    def _read(self, path):
+        data = read_private(path, 'dest', max_bytes=MAX_TOKEN_BYTES, owner=self._required_owner())
         if data is None:
             return None
         if len(data) > MAX_TOKEN_BYTES:

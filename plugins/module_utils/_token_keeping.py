@@ -57,6 +57,7 @@ def _renewal_credential(options, kept):
     """The kept token itself as the credential, when ``renew_with_token`` asks for it and it can."""
     if not options.get_option_default('renew_with_token', False) or kept is None or not kept.may_renew_itself():
         return None
+    # may_renew_itself: the token parsed as a JWT, in the base64url alphabet, so it can go into a header as it is.
     return BearerCredential(kept.token)
 
 

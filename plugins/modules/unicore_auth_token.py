@@ -21,6 +21,11 @@ options:
     description:
       - Path of the token file on the host the module runs on. The file holds the bare token.
       - Written atomically with O(mode), never through a symbolic link; a failed run leaves an existing file untouched.
+      - Must be a regular file, or not exist yet; a symbolic link, FIFO, device or socket there is refused.
+      - Its directory must not be writable by other users, who could replace the token file, or swap it for a link, between
+        the module's checks and its use. So it must be neither group- nor world-writable, and be owned by the user running
+        the module or by root. A sticky directory of that user or of root, such as C(/tmp), is accepted when O(dest) and
+        C(<dest>.site), where they exist, belong to the user running the module.
       - What the module learnt about the issuing site is kept beside it in C(<dest>.site), so that a later run can tell
         without a request whether the kept token comes from this site.
     type: path

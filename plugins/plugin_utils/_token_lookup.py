@@ -15,14 +15,13 @@ given (AWX injects an empty string for an input left blank).
 
 from __future__ import annotations
 
-import configparser
 import os
 import time
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.unicore.auth.plugins.module_utils._connection_options import plain_http_warning
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_plain_http, connection_keywords, connection_settings
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS, resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter, is_blank
@@ -31,14 +30,13 @@ from ansible_collections.unicore.auth.plugins.module_utils._token_request import
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
 
-INI_SECTION = 'unicore'
 # The options that say whose login a token is for: what the credential kinds
 # read, but how long a self-signed JWT lives, which says nothing about that.
 IDENTITY_OPTIONS = tuple(name for name in CREDENTIAL_OPTIONS if name != 'jwt_lifetime')
 
 
 class OptionSources:
-    """The places an option's value may come from, captured once per lookup call.
+    """The places an option's value may come from, captured once per lookup call (by ``unicore_token.capture_sources``).
 
     ``direct``: the lookup's keyword arguments; ``variables``: the templated
     ``unicore_*`` variables; ``environment``: the ``UNICORE_*`` environment
@@ -53,16 +51,6 @@ class OptionSources:
         self.environment = _given(environment)
         self.ini = _given(ini)
         self.config_file = config_file
-
-    @classmethod
-    def capture(cls, templar, task_variables, direct, definitions, config_file):
-        """The sources of a lookup call: ``task_variables`` as Ansible hands them to a lookup, untemplated.
-
-        plugins/lookup/unicore_token.py captures the same on its own (it imports
-        nothing of the collection before it needs to); a unit test keeps the two equal.
-        """
-        return cls(direct, templated_option_variables(templar, task_variables, definitions), option_environment(definitions),
-                   read_ini_section(config_file), config_file)
 
     def raw_value(self, name, definition):
         """``(value, where)`` of the option as its first source in precedence gives it; ``(None, None)`` when none does."""
@@ -80,40 +68,6 @@ class OptionSources:
 
 def _given(values):
     return dict((name, value) for name, value in values.items() if not is_blank(value))
-
-
-def templated_option_variables(templar, task_variables, definitions):
-    """The option variables (``unicore_*``) among ``task_variables``, templated.
-
-    Ansible hands a lookup the variables untemplated (``"{{ vault_password }}"``).
-    """
-    return dict((name, templar.template(task_variables[name])) for name in _source_names(definitions, 'vars') if name in task_variables)
-
-
-def option_environment(definitions):
-    return dict((name, os.environ[name]) for name in _source_names(definitions, 'env') if name in os.environ)
-
-
-def _source_names(definitions, source):
-    return set(entry['name'] for definition in definitions.values() for entry in definition.get(source) or ())
-
-
-def read_ini_section(config_file):
-    """The ``[unicore]`` section of Ansible's config file as a dict of strings, read as Ansible reads the file."""
-    if not config_file:
-        return {}
-    parser = configparser.ConfigParser(inline_comment_prefixes=(';',))
-    try:
-        with open(config_file, encoding='utf-8') as handle:
-            parser.read_string(handle.read())
-    except (OSError, UnicodeError, configparser.Error):
-        return {}  # Ansible itself has read it, and said what was wrong
-    return dict((key, _unquoted(value)) for key, value in parser.items(INI_SECTION)) if parser.has_section(INI_SECTION) else {}
-
-
-def _unquoted(value):
-    # Ansible takes the quotes off a value in its ini file.
-    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in '\'"' else value
 
 
 def resolve_options(definitions, sources, file_reader=None, only_given=False):
@@ -181,14 +135,18 @@ def _path(name, value, where, config_file):
     return os.path.normpath(os.path.join(base, value))
 
 
-def cache_identity_fields(options, url, request):
+def cache_identity_fields(options, url, request, verify):
     """Everything that decides who a token is for and what it allows, as a dict of strings: the token cache's key.
 
     Secrets are part of it so that a wrong password never gets a token someone
-    else cached; the cache only ever stores a keyed hash of it.
+    else cached; the cache only ever stores a keyed hash of it. ``verify`` is
+    how the site's certificate is checked (``connection_settings``: the CA
+    bundle, also one named by ``REQUESTS_CA_BUNDLE``): a token is only ever
+    given to a run that trusts the same certificates as the run it was issued to.
     """
     fields = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
-    fields.update(url=url, preferences=request.preferences, lifetime=request.lifetime, renewable=request.renewable, limited=request.limited)
+    fields.update(url=url, validate_certs=verify is not False, ca_path=None if isinstance(verify, bool) else verify,
+                  preferences=request.preferences, lifetime=request.lifetime, renewable=request.renewable, limited=request.limited)
     return fields
 
 
@@ -203,7 +161,7 @@ def work_out_answer(options, cache_dir, answer_key, warn):
     per cache entry), or from the site with ``cache_dir`` None. An answer that
     may be given again is remembered under ``answer_key`` (None: not at all).
     """
-    insecure = plain_http_warning(options)
+    insecure = check_plain_http(options)
     if insecure:
         warn(insecure)  # at once: also when no token comes of it
     request = TokenRequest.from_options(options)
@@ -223,8 +181,10 @@ def work_out_answer(options, cache_dir, answer_key, warn):
             client.transport.close()
         return token, token_info(token)['iss']
 
-    cache = None if cache_dir is None else TokenCache(cache_dir)
-    token = issue()[0] if cache is None else cache.get_or_issue(cache_identity_fields(options, url, request), request, issue)
+    verify = connection_settings(**connection_keywords(options))[2]
+    # A token got without checking the site's certificate may come from anyone: it is never kept, nor given again.
+    cache = None if cache_dir is None or verify is False else TokenCache(cache_dir)
+    token = issue()[0] if cache is None else cache.get_or_issue(cache_identity_fields(options, url, request, verify), request, issue)
     reusable_until = request.reusable_until(token_info(token))
     answer = {'token': token, 'reusable_until': reusable_until, 'warnings': [insecure] if insecure else []}
     if cache is not None and answer_key is not None and reusable_until is not None and reusable_until > time.time():

@@ -7,7 +7,7 @@
 #
 # 1. faults.yml runs every case (vars/cases.yml) and records the outcome, the
 #    message, the server's counters and request log, and what reached the
-#    redirect target (redirect_witness.py, "another host"). Failures are
+#    redirect target (setup_unicore_testserver/files/other_host.py). Failures are
 #    expected there, so its JUnit output goes to a scratch directory.
 # 2. fault_matrix.py prints the matrix as a markdown table and writes it to
 #    tests/output/reliability/faults.md of the collection (REPORT_DIR overrides).
@@ -30,12 +30,8 @@ export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_NOCOLOR=1 ANSIBLE
 unset_unicore_environment
 
 work=$(mktemp -d "${OUTPUT_DIR:-${TMPDIR:-/tmp}}/reliability_faults.XXXXXX")
-witness_pid=
 cleanup() {
-    if [[ -n ${witness_pid} ]]; then
-        kill "${witness_pid}" 2>/dev/null || true
-        wait "${witness_pid}" 2>/dev/null || true
-    fi
+    stop_other_host "${witness_log:-}"
     rm -rf "${work}"
 }
 trap cleanup EXIT
@@ -50,13 +46,7 @@ refused_url="https://localhost:${refused_port}/DEMO-SITE/rest/core"
 # "Another host" for the redirects: 127.0.0.1 on its own port, plain HTTP so
 # that any header sent to it could be seen.
 witness_log=${work}/witness.log
-python redirect_witness.py "${witness_log}" >"${work}/witness.ready" &
-witness_pid=$!
-for _ in $(seq 50); do
-    [[ -s ${work}/witness.ready ]] && break
-    sleep 0.1
-done
-witness_url=$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "${work}/witness.ready")
+witness_url=$(start_other_host "${witness_log}")
 
 python lookup_plugins/fault_server.py reset "$(fixture control_url)" "$(fixture ca_cert)"
 

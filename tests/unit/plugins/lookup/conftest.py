@@ -22,7 +22,7 @@ from ansible.template import Templar, trust_as_template
 from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
-from ansible_collections.unicore.auth.plugins.lookup import unicore_token
+from ansible_collections.unicore.auth.plugins.lookup import unicore_options, unicore_token
 from ansible_collections.unicore.auth.plugins.module_utils import _client
 
 LOOKUP_NAME = 'unicore.auth.unicore_token'
@@ -54,6 +54,20 @@ def documented_lookup_options():
     documentation = yaml.load(trust_as_template(unicore_token.DOCUMENTATION), Loader=AnsibleLoader)
     add_fragments(documentation, unicore_token.__file__, fragment_loader=FragmentLoader())
     return documentation['options']
+
+
+@pytest.fixture
+def options_lookup(loader):
+    """``options_lookup(variables)``: a unicore_options LookupModule, its options registered as the plugin loader registers them."""
+    documentation = yaml.load(trust_as_template(unicore_options.DOCUMENTATION), Loader=AnsibleLoader)
+    add_fragments(documentation, unicore_options.__file__, fragment_loader=FragmentLoader())
+    C.config.initialize_plugin_configuration_definitions('lookup', 'unicore.auth.unicore_options', documentation['options'])
+
+    def build(variables):
+        lookup = unicore_options.LookupModule(loader=loader, templar=Templar(loader=loader, variables=variables))
+        lookup._load_name = 'unicore.auth.unicore_options'
+        return lookup
+    return build
 
 
 def register_lookup_options(options):

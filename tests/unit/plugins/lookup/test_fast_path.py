@@ -5,8 +5,8 @@
 
 The plugin file captures the options' sources, finds the cache directory and
 reads remembered answers without importing the collection's modules (each of
-which Ansible compiles anew in every forked worker). Each of these pieces has
-a twin among the rules; these tests keep the pairs equal.
+which Ansible compiles anew in every forked worker). The cache directory and
+the answers' names have twins among the rules; these tests keep the pairs equal.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import pytest
 
 from ansible import constants as C
-from ansible.template import Templar, trust_as_template
+from ansible.template import trust_as_template
 
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
@@ -47,25 +47,32 @@ def task_variables(**values):
     return dict((name, trust_as_template(value) if isinstance(value, str) else value) for name, value in values.items())
 
 
+def capture(make_lookup, variables, direct):
+    lookup = make_lookup(variables)
+    return unicore_token.capture_sources(lookup._templar, lookup._loader, variables, direct)
+
+
 SOURCE_CASES = {
-    'nothing': ({}, {}, {}, ''),
-    'direct only': ({'url': SITE, 'cache_dir': '', 'lifetime': 60}, {}, {}, ''),
-    'templated variables': ({}, {'unicore_url': '{{ site }}', 'site': SITE, 'unicore_password': '{{ secret }}', 'secret': 's3cret',
-                                 'unrelated': 'x'}, {}, ''),
-    'environment, blanks too': ({}, {}, {'UNICORE_URL': SITE, 'UNICORE_PASSWORD': '', 'UNRELATED': 'x'}, ''),
-    'ini with quotes and comments': ({}, {}, {}, '[defaults]\nforks = 5\n[unicore]\nurl = "%s" ; the site\ncache_dir = tokens\n' % SITE),
-    'every source': ({'username': 'direct'}, {'unicore_username': 'var'}, {'UNICORE_USERNAME': 'env'}, '[unicore]\nusername = ini\n'),
+    'nothing': (({}, {}, {}, ''), ({}, {}, {}, {})),
+    'direct only': (({'url': SITE, 'cache_dir': '', 'lifetime': 60}, {}, {}, ''),
+                    ({'url': SITE, 'cache_dir': '', 'lifetime': 60}, {}, {}, {})),
+    'templated variables': (({}, {'unicore_url': '{{ site }}', 'site': SITE, 'unicore_password': '{{ secret }}', 'secret': 's3cret',
+                                  'unrelated': 'x'}, {}, ''),
+                            ({}, {'unicore_url': SITE, 'unicore_password': 's3cret'}, {}, {})),
+    'environment, blanks too': (({}, {}, {'UNICORE_URL': SITE, 'UNICORE_PASSWORD': '', 'UNRELATED': 'x'}, ''),
+                                ({}, {}, {'UNICORE_URL': SITE, 'UNICORE_PASSWORD': ''}, {})),
+    'ini with quotes and comments': (({}, {}, {}, '[defaults]\nforks = 5\n[unicore]\nurl = "%s" ; the site\ncache_dir = tokens\n' % SITE),
+                                     ({}, {}, {}, {'url': SITE, 'cache_dir': 'tokens'})),
 }
 
 
 @pytest.mark.parametrize('case', sorted(SOURCE_CASES))
-def test_the_plugin_captures_the_sources_as_option_sources_does(make_lookup, loader, outside, case):
-    direct, variables, environment, ini = SOURCE_CASES[case]
+def test_the_plugin_captures_each_source_of_the_options_and_nothing_else(make_lookup, outside, case):
+    (direct, variables, environment, ini), expected = SOURCE_CASES[case]
     outside(environment, ini)
-    variables = task_variables(**variables)
-    captured = OptionSources(**make_lookup(variables).capture_sources(variables, direct))
-    expected = OptionSources.capture(Templar(loader=loader, variables=variables), variables, direct, unicore_token.DEFINITIONS, C.CONFIG_FILE)
-    assert vars(captured) == vars(expected)
+    sources = capture(make_lookup, task_variables(**variables), direct)
+    assert (sources['direct'], sources['variables'], sources['environment'], sources['ini']) == expected
+    assert sources['config_file'] == C.CONFIG_FILE
 
 
 CACHE_CASES = [
@@ -85,7 +92,7 @@ CACHE_CASES = [
 @pytest.mark.parametrize('direct, variables, environment, ini', CACHE_CASES)
 def test_the_plugin_finds_the_cache_where_the_rules_resolve_cache_and_cache_dir(make_lookup, outside, direct, variables, environment, ini):
     outside(environment, ini)
-    sources = make_lookup({}).capture_sources(variables, direct)
+    sources = capture(make_lookup, variables, direct)
     options = resolve_options(unicore_token.DEFINITIONS, OptionSources(**sources))
     expected = options.get_option('cache_dir') if options.get_option('cache') else None
     if options.get_option('cache') and expected is None:
@@ -94,7 +101,7 @@ def test_the_plugin_finds_the_cache_where_the_rules_resolve_cache_and_cache_dir(
 
 
 def test_a_cache_flag_neither_true_nor_false_finds_no_answer_and_the_rules_refuse_it(make_lookup):
-    sources = make_lookup({}).capture_sources({}, {'cache': 'perhaps'})
+    sources = capture(make_lookup, {}, {'cache': 'perhaps'})
     assert unicore_token.cache_directory(sources) is None
     with pytest.raises(UnicoreError) as error:
         resolve_options(unicore_token.DEFINITIONS, OptionSources(**sources))

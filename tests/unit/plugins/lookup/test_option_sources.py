@@ -34,7 +34,7 @@ def variables(**values):
 def options_for(make_lookup, play_vars, **direct):
     """The options as the lookup reads and checks them before it works out an answer."""
     lookup = make_lookup(play_vars)
-    sources = OptionSources(**lookup.capture_sources(play_vars, direct))
+    sources = OptionSources(**unicore_token.capture_sources(lookup._templar, lookup._loader, play_vars, direct))
     return resolve_options(unicore_token.DEFINITIONS, sources, file_reader=loader_file_reader(lookup._loader))
 
 

@@ -214,11 +214,11 @@ def test_the_warnings_of_an_answer_are_given_with_it_each_time(site, lookup, rul
     monkeypatch.setattr(unicore_token, 'Display', Display)
     site.will_issue()
     plain = 'http://site.example:8080/DEMO-SITE/rest/core'
-    assert lookup(url=plain) == lookup(url=plain)
+    assert lookup(url=plain, allow_http=True) == lookup(url=plain, allow_http=True)
     assert len(rules) == 1
     assert len(warnings) == 2
     assert warnings[0] == warnings[1]
-    assert warnings[0].startswith('unicore.auth.unicore_token: url: %s is not HTTPS' % plain)
+    assert warnings[0].startswith('unicore.auth.unicore_token: url: %s is plain HTTP (allow_http is true)' % plain)
 
 
 def test_a_remembered_answer_in_a_fresh_worker_imports_no_other_module_of_the_collection(site, lookup, cache_dir, fresh_python):
@@ -248,5 +248,13 @@ def test_the_http_warning_is_given_also_when_no_token_comes_of_it(make_lookup, m
             warnings.append(message)
     monkeypatch.setattr(unicore_token, 'Display', Display)
     with pytest.raises(AnsibleLookupError):
-        make_lookup({}).run([], variables={}, **dict(LOGIN, url='http://site.example:8080/DEMO-SITE/rest/core', lifetime=0))
-    assert len(warnings) == 1 and 'is not HTTPS' in warnings[0]
+        make_lookup({}).run([], variables={}, **dict(LOGIN, url='http://site.example:8080/DEMO-SITE/rest/core', allow_http=True, lifetime=0))
+    assert len(warnings) == 1 and 'is plain HTTP' in warnings[0]
+
+
+def test_a_plain_http_url_is_refused_before_any_request_unless_allowed(site, lookup, cache_dir):
+    with pytest.raises(AnsibleLookupError) as error:
+        lookup(url='http://site.example:8080/DEMO-SITE/rest/core')
+    assert 'url: http://site.example:8080/DEMO-SITE/rest/core is not HTTPS' in str(error.value)
+    assert 'allow_http: true' in str(error.value)
+    assert site.requests == []

@@ -14,6 +14,7 @@ import base64
 import json
 import os
 
+import jwt
 import pytest
 import yaml
 
@@ -27,7 +28,12 @@ from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
-from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import IDENTITY_OPTIONS, cache_identity_fields, work_out_answer
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import (
+    IDENTITY_OPTIONS,
+    cache_identity_fields,
+    loader_file_reader,
+    work_out_answer,
+)
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 PASSWORD = 'Pässw0rd-never-shown'
@@ -63,7 +69,7 @@ def lookup_options():
 # ---------------------------------------------------------------- cache_identity_fields
 
 def test_the_cache_identity_holds_only_options_the_lookup_has():
-    identity = cache_identity_fields(OptionAdapter.from_dict({}), SITE, TokenRequest())
+    identity = cache_identity_fields(OptionAdapter.from_dict({}), SITE, TokenRequest(), True)
     assert set(identity) - set(lookup_option_docs()) == set()
     assert set(IDENTITY_OPTIONS) <= set(lookup_option_docs())
 
@@ -76,26 +82,26 @@ def test_every_secret_is_part_of_the_cache_identity_fields():
 
 def test_the_cache_identity_is_the_login_the_site_and_the_requested_properties(lookup_options):
     options = lookup_options(username='demouser', password=PASSWORD, preferences={'uid': 'demouser', 'group': 'hpc'},
-                             timeout=5, retries=0, validate_certs=False, jwt_lifetime=60, lifetime=7200, renewable=True, limited=False)
-    identity = cache_identity_fields(options, SITE, TokenRequest.from_options(options))
+                             timeout=5, retries=0, jwt_lifetime=60, lifetime=7200, renewable=True, limited=False)
+    identity = cache_identity_fields(options, SITE, TokenRequest.from_options(options), '/etc/pki/site-ca.pem')
     assert identity == {
         'auth_method': 'auto', 'username': 'demouser', 'password': PASSWORD, 'token': None, 'identity': None, 'identity_content': None,
         'identity_passphrase': None, 'subject': None, 'issuer': None, 'hmac_secret': None, 'client_cert': None,
-        'client_key': None, 'url': SITE, 'preferences': 'uid:demouser,group:hpc', 'lifetime': 7200,
+        'client_key': None, 'url': SITE, 'validate_certs': True, 'ca_path': '/etc/pki/site-ca.pem', 'preferences': 'uid:demouser,group:hpc', 'lifetime': 7200,
         'renewable': True, 'limited': False,
     }
 
 
 def test_blank_credential_inputs_count_as_not_given(lookup_options):
     # AWX injects an empty string for a credential input left blank.
-    blank = cache_identity_fields(lookup_options(username='demouser', password=PASSWORD, token=''), SITE, TokenRequest())
-    unset = cache_identity_fields(lookup_options(username='demouser', password=PASSWORD), SITE, TokenRequest())
+    blank = cache_identity_fields(lookup_options(username='demouser', password=PASSWORD, token=''), SITE, TokenRequest(), True)
+    unset = cache_identity_fields(lookup_options(username='demouser', password=PASSWORD), SITE, TokenRequest(), True)
     assert blank == unset
 
 
 def test_preferences_given_as_dict_or_header_name_the_same_entry(lookup_options):
-    as_dict = cache_identity_fields(lookup_options(preferences={'uid': 'demouser', 'group': 'hpc'}), SITE, TokenRequest())
-    as_header = cache_identity_fields(lookup_options(preferences='uid:demouser,group:hpc'), SITE, TokenRequest())
+    as_dict = cache_identity_fields(lookup_options(preferences={'uid': 'demouser', 'group': 'hpc'}), SITE, TokenRequest(), True)
+    as_header = cache_identity_fields(lookup_options(preferences='uid:demouser,group:hpc'), SITE, TokenRequest(), True)
     assert as_dict == as_header
 
 
@@ -155,6 +161,35 @@ def test_the_request_properties_are_sent_to_the_site(site, lookup_options, cache
     assert site.requests[0].url == SITE + '/token?lifetime=7200'
 
 
+def test_a_token_got_without_verifying_the_site_is_neither_kept_nor_given_to_a_verifying_run(site, lookup_options, cache_dir, tmp_path):
+    # Seen in a report: a token fetched with validate_certs false from a fake site was served, from the cache, to a run with ca_path.
+    site.will_issue(1)
+    site.will_issue(2)
+    site.will_issue(3)
+    unverified = lookup_options(username='demouser', password=PASSWORD, validate_certs=False)
+    assert token_for(unverified, cache_dir) != token_for(unverified, cache_dir)
+    assert not os.path.exists(cache_dir) or os.listdir(cache_dir) in ([], ['cache.key'])
+    ca_bundle = tmp_path / 'site-ca.pem'
+    ca_bundle.write_text('')
+    token_for(lookup_options(username='demouser', password=PASSWORD, ca_path=str(ca_bundle)), cache_dir)
+    assert len(site.requests) == 3
+
+
+def test_another_ca_bundle_is_another_cache_entry(site, lookup_options, cache_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv('REQUESTS_CA_BUNDLE', raising=False)
+    monkeypatch.delenv('CURL_CA_BUNDLE', raising=False)
+    for serial in range(4):
+        site.will_issue(serial)
+    bundles = [tmp_path / 'first-ca.pem', tmp_path / 'second-ca.pem']
+    for bundle in bundles:
+        bundle.write_text('')
+    tokens = [token_for(lookup_options(username='demouser', password=PASSWORD, ca_path=str(bundle)), cache_dir)[0] for bundle in bundles]
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(bundles[0]))
+    tokens.append(token_for(lookup_options(username='demouser', password=PASSWORD), cache_dir)[0])
+    assert len(set(tokens)) == 2 and tokens[2] == tokens[0]
+    assert len(site.requests) == 2
+
+
 @pytest.mark.parametrize('given, message', [
     ({'lifetime': 0}, 'lifetime must be a positive number of seconds, got 0'),
     ({'url': None}, 'url is required'),
@@ -165,6 +200,73 @@ def test_a_bad_request_is_refused_before_the_cache_is_opened(site, lookup_option
     assert str(error.value).startswith(message)
     assert not os.path.exists(cache_dir)
     assert site.requests == []
+
+
+# ---------------------------------------------------------------- key files and header values, checked before any request
+
+@pytest.fixture
+def read_by_loader(loader):
+    """``read_by_loader(**given)``: lookup options whose key files are read through Ansible's loader, as the lookup reads them."""
+    def build(**given):
+        params = {name: doc.get('default') for name, doc in lookup_option_docs().items()}
+        params.update(url=SITE)
+        params.update(given)
+        return OptionAdapter.from_dict(params, file_reader=loader_file_reader(loader))
+    return build
+
+
+@pytest.fixture
+def ed25519_key():
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+def openssh_text(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode('ascii')
+
+
+def test_a_vault_encrypted_key_file_of_mode_0644_is_decrypted_and_signs(site, read_by_loader, cache_dir, tmp_path, vault_encrypt, ed25519_key):
+    # As it lies in a git checkout: what others may read of it is encrypted.
+    vaulted = tmp_path / 'id_ed25519.vault'
+    vaulted.write_bytes(vault_encrypt(openssh_text(ed25519_key)))
+    vaulted.chmod(0o644)
+    issued = site.will_issue()
+    assert token_for(read_by_loader(username='demouser', identity=str(vaulted)), cache_dir)[0] == issued
+    scheme, signed = site.requests[0].headers['Authorization'].split(' ', 1)
+    assert scheme == 'Bearer'
+    assert jwt.decode(signed, ed25519_key.public_key(), algorithms=['EdDSA'])['sub'] == 'demouser'
+
+
+def test_a_plain_key_file_of_mode_0644_is_refused_before_any_request(site, read_by_loader, cache_dir, tmp_path, ed25519_key):
+    plain = tmp_path / 'id_ed25519'
+    plain.write_text(openssh_text(ed25519_key))
+    plain.chmod(0o644)
+    with pytest.raises(UnicoreError) as error:
+        token_for(read_by_loader(username='demouser', identity=str(plain)), cache_dir)
+    assert str(error.value) == ('identity: %s is accessible by other users (mode 0644); make it 0600 (chmod 600 %s), '
+                                'as ssh requires of a private key' % (plain, plain))
+    assert site.requests == []
+
+
+@pytest.mark.parametrize('given, message', [
+    ({'token': 'abc\u00e9.def.ghi'}, 'token must be visible ASCII characters only'),
+    ({'token': 'abc.def\nX-Injected: 1'}, 'token must not contain white space'),
+    ({'auth_method': 'basic_token', 'token': 'ZGVtbzp\u0142'}, 'token must be visible ASCII characters only'),
+    ({'username': 'demouser', 'password': PASSWORD, 'preferences': 'uid:demo\r\nX-Injected'}, 'preferences must be ASCII characters only'),
+    ({'username': 'demouser', 'password': PASSWORD, 'preferences': {'uid': 'j\u00fcrgen'}}, 'preferences.uid must be ASCII characters only'),
+])
+def test_an_option_a_header_cannot_carry_is_refused_before_any_request_without_showing_it(site, lookup_options, cache_dir, given, message):
+    with pytest.raises(UnicoreError) as error:
+        token_for(lookup_options(**given), cache_dir)
+    assert str(error.value).startswith(message)
+    for value in given.values():
+        assert str(value) not in str(error.value)
+    assert site.requests == []
+
+
+def test_a_password_that_is_not_ascii_logs_in(site, lookup_options, cache_dir):
+    issued = site.will_issue()
+    assert token_for(lookup_options(username='jürgen', password='пароль\u0142'), cache_dir)[0] == issued
+    assert base64.b64decode(site.requests[0].headers['Authorization'].split(' ', 1)[1]).decode('utf-8') == 'jürgen:пароль\u0142'
 
 
 # ---------------------------------------------------------------- what a cache hit imports

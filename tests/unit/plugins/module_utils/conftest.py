@@ -9,6 +9,7 @@
   ``cryptography``, written to ``tmp_path``.
 * ``reply``/``scripted_transport``/``clock``/``sleeps``: a scripted site mounted as a
   ``requests`` adapter, so no test touches the network or really sleeps.
+* ``deadline``: a test that would block (on a FIFO, say) fails after five seconds instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime
 import http
 import json
+import signal
 
 import pytest
 import requests
@@ -151,6 +153,7 @@ def self_signed_cert(tmp_path, private_keys):
     key_path = tmp_path / 'service-key.pem'
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
+    key_path.chmod(0o600)
     return str(cert_path), str(key_path), 'CN=Workflow Service,O=UNICORE,C=EU'
 
 
@@ -253,3 +256,19 @@ def scripted_transport(clock, sleeps, mount_site):
         transport = Transport(credential, sleep=sleeps.append, clock=clock, **transport_options)
         return transport, mount_site(transport, script)
     return build
+
+
+class Blocked(Exception):
+    """What the deadline raises in a call that waits."""
+
+
+@pytest.fixture
+def deadline():
+    """A test that blocks fails after five seconds instead of hanging."""
+    def expire(signum, frame):
+        raise Blocked('still waiting after 5 s')
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

@@ -29,6 +29,14 @@ def test_password_header_is_basic_of_utf8_user_colon_password(credential):
     assert header.authorization_header() == 'Basic ' + base64.b64encode('jürgen:Pässwörd€-ß'.encode('utf-8')).decode('ascii')
 
 
+@pytest.mark.parametrize('username, password', [('jürgen', 'Pässwörd€-ß'), ('demouser', 'пароль\u0142'), ('demouser', 'tab\tand\nnewline')])
+def test_a_password_of_any_characters_gives_a_header_of_ascii_only(credential, username, password):
+    # base64 of UTF-8: nothing in it that http.client could fail to send or a line break to split.
+    header = credential(auth_method='password', username=username, password=password).authorization_header()
+    assert header.isascii() and header.isprintable()
+    assert decoded_basic(header) == '%s:%s' % (username, password)
+
+
 def test_password_header_equals_pyunicore_for_an_ascii_password(credential):
     ours = credential(auth_method='password', username='demouser', password='test123').authorization_header()
     assert ours == pyunicore_credentials.UsernamePassword('demouser', 'test123').get_auth_header()
@@ -91,9 +99,18 @@ def test_token_read_from_a_file_loses_its_trailing_newline(credential, method, s
 
 
 @pytest.mark.parametrize('method', ['bearer', 'basic_token'])
-@pytest.mark.parametrize('token', ['abc def', 'abc\ndef', 'abc\tdef', 'abc\r\nX-Injected: 1'])
+@pytest.mark.parametrize('token', ['abc def', 'abc\ndef', 'abc\tdef', 'abc\r\nX-Injected: 1', 'abc\u00a0def'])
 def test_token_with_white_space_inside_is_refused(refusal, method, token):
-    assert 'token must not contain white space' in refusal(auth_method=method, token=token)
+    assert refusal(auth_method=method, token=token) == 'token must not contain white space'
+
+
+@pytest.mark.parametrize('method', ['bearer', 'basic_token'])
+@pytest.mark.parametrize('token', ['abc\x00def', 'abc\x7fdef', 'abc\x1bdef', 'abcé', 'abc\u0142', 'eyJ\u2026'])
+def test_a_token_of_control_or_non_ascii_characters_is_refused_naming_token_without_showing_it(refusal, method, token):
+    # What is not ASCII failed in http.client with a UnicodeEncodeError (a traceback), or went out as another byte.
+    assert refusal(auth_method=method, token=token) == (
+        'token must be visible ASCII characters only (it is sent in the Authorization header), but it holds a '
+        'control or non-ASCII character; check that it was copied unchanged')
 
 
 @pytest.mark.parametrize('method', ['bearer', 'basic_token'])

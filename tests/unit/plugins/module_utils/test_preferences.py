@@ -89,6 +89,31 @@ def test_unknown_header_key_is_refused():
     assert '"queue"' in message and 'valid keys are uid, group, supgids, role' in message
 
 
+# ---------------------------------------------------------------- only what a header can carry
+
+# A line break would end the header and add one of the caller's choosing; what is not
+# ASCII http.client sent as another byte or failed on with a UnicodeEncodeError.
+NOT_FOR_A_HEADER = ['demo\r\nX-Injected', 'demo\nuser', 'demo\tuser', 'demo\x00', 'demo\x7f', 'jürgen', 'demo\u0142']
+
+
+@pytest.mark.parametrize('value', NOT_FOR_A_HEADER)
+def test_a_header_string_of_control_or_non_ascii_characters_is_refused_without_showing_it(value):
+    assert refused('uid:%s,group:hpc' % value) == ('preferences must be ASCII characters only, without control characters such as '
+                                                   'line breaks (it is sent in the X-UNICORE-User-Preferences header)')
+
+
+@pytest.mark.parametrize('key', ['uid', 'group', 'role', 'supplementary_groups'])
+@pytest.mark.parametrize('value', NOT_FOR_A_HEADER)
+def test_a_dict_value_of_control_or_non_ascii_characters_is_refused_naming_the_key(key, value):
+    given = {key: ['hpc', value] if key == 'supplementary_groups' else value}
+    assert refused(given) == ('preferences.%s must be ASCII characters only, without control characters such as '
+                              'line breaks (it is sent in the X-UNICORE-User-Preferences header)' % key)
+
+
+def test_spaces_inside_a_value_are_carried():
+    assert preferences_header({'role': 'power user'}) == 'role:power user'
+
+
 # ---------------------------------------------------------------- nothing set
 
 @pytest.mark.parametrize('preferences', [None, '', '   ', {}, {'uid': None}])

@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Private files: never read through links, staged with their mode, replaced atomically, in directories only their user can change."""
+"""Private files: never read through links, only regular files, staged with their mode, replaced atomically, in directories only their user can change."""
 
 from __future__ import annotations
 
 import errno
 import os
+import socket
 import stat
 
 import pytest
@@ -15,6 +16,7 @@ from ansible_collections.unicore.auth.plugins.module_utils import _private_files
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._private_files import (
     ensure_private_directory,
+    open_private,
     read_private,
     stage_private,
     write_private,
@@ -38,11 +40,34 @@ def failing(name):
     return fail
 
 
+NOT_A_REGULAR_FILE = '%s: %s is %s, not a regular file; remove it (only a regular file is kept as a token file)'
+NOBODY = 65534
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason='only root can give a file to another uid (65534, nobody)')
+
+
 @pytest.fixture(params=[0o022, 0o077], ids=['umask-022', 'umask-077'])
 def umask(request):
     previous = os.umask(request.param)
     yield request.param
     os.umask(previous)
+
+
+def open_descriptors():
+    return len(os.listdir('/proc/self/fd'))
+
+
+def make_fifo(path):
+    os.mkfifo(path)
+
+
+def make_directory(path):
+    os.mkdir(path)
+
+
+def make_socket(path):
+    # The socket's name stays in the directory after it is closed.
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
 
 
 # ---------------------------------------------------------------- read_private
@@ -64,10 +89,60 @@ def test_a_file_is_never_read_through_a_symbolic_link_and_the_message_names_opti
     assert message == 'cache_dir: %s is a symbolic link; remove it (token files are never read through links)' % (tmp_path / 'entry')
 
 
-def test_an_unreadable_file_is_named_with_the_cause(tmp_path):
-    (tmp_path / 'entry').mkdir()
+@pytest.mark.parametrize('make, kind', [(make_fifo, 'a FIFO'), (make_directory, 'a directory'), (make_socket, 'a socket')],
+                         ids=['fifo', 'directory', 'socket'])
+def test_anything_but_a_regular_file_is_refused_at_once_saying_what_it_is(tmp_path, deadline, make, kind):
+    # A FIFO would otherwise block the reader until some writer came, if ever.
+    make(str(tmp_path / 'entry'))
     message = refusal(read_private, str(tmp_path / 'entry'), 'dest')
-    assert message == 'dest: cannot read %s: %s' % (tmp_path / 'entry', os.strerror(errno.EISDIR))
+    assert message == NOT_A_REGULAR_FILE % ('dest', tmp_path / 'entry', kind)
+
+
+def test_a_device_is_refused_saying_what_it_is(deadline):
+    message = refusal(read_private, os.devnull, 'cache_dir')
+    assert message == NOT_A_REGULAR_FILE % ('cache_dir', os.devnull, 'a device')
+
+
+@pytest.mark.skipif(not os.path.isdir('/proc/self/fd'), reason='counting open descriptors needs /proc/self/fd')
+def test_a_refused_file_leaves_no_descriptor_open(tmp_path, deadline):
+    os.mkfifo(tmp_path / 'entry')
+    before = open_descriptors()
+    refusal(open_private, str(tmp_path / 'entry'), 'dest')
+    assert open_descriptors() == before
+
+
+def test_a_file_that_cannot_be_opened_is_named_with_the_cause(tmp_path, monkeypatch):
+    (tmp_path / 'entry').write_bytes(b'token')
+    monkeypatch.setattr(_private_files.os, 'open', failing('open'))
+    message = refusal(read_private, str(tmp_path / 'entry'), 'dest')
+    assert message == 'dest: cannot read %s: %s' % (tmp_path / 'entry', os.strerror(errno.EIO))
+
+
+def test_open_private_gives_a_read_only_descriptor_of_the_file(tmp_path):
+    (tmp_path / 'entry').write_bytes(b'token')
+    descriptor = open_private(str(tmp_path / 'entry'), 'dest')
+    try:
+        assert os.fstat(descriptor).st_ino == os.stat(tmp_path / 'entry').st_ino
+        assert os.read(descriptor, 100) == b'token'
+    finally:
+        os.close(descriptor)
+    assert open_private(str(tmp_path / 'absent'), 'dest') is None
+
+
+def test_with_owner_a_file_of_ones_own_is_read(tmp_path):
+    (tmp_path / 'entry').write_bytes(b'token')
+    assert read_private(str(tmp_path / 'entry'), 'dest', owner=os.geteuid()) == b'token'
+
+
+@root_only
+def test_with_owner_a_file_of_another_uid_is_refused_naming_that_uid(tmp_path):
+    (tmp_path / 'entry').write_bytes(b'planted')
+    os.chown(tmp_path / 'entry', NOBODY, NOBODY)
+    message = refusal(read_private, str(tmp_path / 'entry'), 'dest', owner=os.geteuid())
+    assert message == ('dest: %s belongs to uid %d; in a directory other users can write to, only a file of your own '
+                       '(uid %d) is kept, since its owner could put a token of their choosing in it'
+                       % (tmp_path / 'entry', NOBODY, os.geteuid()))
+    assert 'planted' not in message
 
 
 def test_with_max_bytes_at_most_one_byte_more_is_read(tmp_path):

@@ -11,7 +11,12 @@ import time
 import jwt
 import pytest
 
+from ansible_collections.unicore.auth.plugins.module_utils import _key_files
+from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import SshKeyCredential
+from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 
 PASSPHRASE = 'correct horse ⚡ battery'
 ALGORITHMS = {'rsa': 'RS256', 'ec-p256': 'ES256', 'ed25519': 'EdDSA'}
@@ -125,6 +130,7 @@ def test_empty_or_garbage_identity_content_is_refused_naming_the_option(refusal,
 def test_empty_key_file_is_refused(refusal, tmp_path):
     empty = tmp_path / 'empty.key'
     empty.write_text('')
+    empty.chmod(0o600)
     assert refusal(username='demouser', identity=str(empty)) == 'identity: %s: the key is empty' % empty
 
 
@@ -133,6 +139,7 @@ def test_truncated_key_is_refused_as_incomplete(refusal, key_text, tmp_path, fmt
     text = key_text('rsa', fmt)
     truncated = tmp_path / 'truncated.key'
     truncated.write_text(text[:len(text) // 2])
+    truncated.chmod(0o600)
     message = refusal(username='demouser', identity=str(truncated))
     assert str(truncated) in message
     assert 'is it complete' in message
@@ -176,6 +183,73 @@ def test_ssh_key_without_any_key_names_identity_and_identity_content(refusal):
 def test_non_positive_jwt_lifetime_is_refused(refusal, key_file, lifetime):
     message = refusal(username='demouser', identity=key_file('ed25519'), jwt_lifetime=lifetime)
     assert 'jwt_lifetime must be a positive number' in message
+
+
+@pytest.mark.parametrize('lifetime', [86401, 10 * 365 * 86400])
+def test_a_jwt_lifetime_of_more_than_one_day_is_refused_naming_value_and_maximum(refusal, key_file, lifetime):
+    message = refusal(username='demouser', identity=key_file('ed25519'), jwt_lifetime=lifetime)
+    assert message == 'jwt_lifetime must be at most 86400 seconds (one day), got %d' % lifetime
+
+
+def test_a_jwt_lifetime_of_one_day_is_accepted(credential, key_file):
+    claims = jwt.decode(bearer_jwt(credential(username='demouser', identity=key_file('ed25519'), jwt_lifetime=86400)),
+                        options={'verify_signature': False})
+    assert claims['exp'] - claims['iat'] == 86400
+
+
+# ---------------------------------------------------------------- a key file others may read is refused, as ssh refuses it
+
+def options_with_reader(file_reader, **given):
+    """Module-like options (every option, defaults filled in) that read files with ``file_reader``."""
+    params = {name: spec.get('default') for name, spec in unicore_argument_spec().items()}
+    params.update(given)
+    return OptionAdapter.from_dict(params, file_reader=file_reader)
+
+
+@pytest.mark.parametrize('mode', ['0644', '0640', '0604', '0660', '0666', '0601'])
+def test_a_key_file_others_may_access_is_refused_unread_naming_path_and_mode(key_file, mode):
+    path = key_file('ed25519')
+    os.chmod(path, int(mode, 8))
+    read = []
+    with pytest.raises(UnicoreError) as error:
+        credential_from_options(options_with_reader(read.append, username='demouser', identity=path))
+    assert str(error.value) == ('identity: %s is accessible by other users (mode %s); make it 0600 (chmod 600 %s), '
+                                'as ssh requires of a private key' % (path, mode, path))
+    assert read == []
+
+
+@pytest.mark.parametrize('mode', [0o600, 0o400, 0o700])
+def test_a_key_file_only_its_owner_may_access_is_used(credential, key_file, private_keys, mode):
+    path = key_file('ed25519')
+    os.chmod(path, mode)
+    verified_claims(bearer_jwt(credential(username='demouser', identity=path)), private_keys['ed25519'].public_key(), 'EdDSA')
+
+
+def test_a_link_is_followed_to_the_mode_of_the_key_file(refusal, credential, key_file, tmp_path):
+    # As ssh does: a link's own mode (0777) says nothing, the file's does.
+    path = key_file('ed25519')
+    link = tmp_path / 'id_link'
+    link.symlink_to(path)
+    assert credential(username='demouser', identity=str(link)).method == 'ssh_key'
+    os.chmod(path, 0o644)
+    assert 'identity: %s is accessible by other users (mode 0644)' % link in refusal(username='demouser', identity=str(link))
+
+
+def test_a_key_file_of_another_user_is_not_refused_for_its_mode(credential, key_file, monkeypatch):
+    # As ssh does: only the owner could chmod it (a mounted secret is often root's, 0644).
+    path = key_file('ed25519')
+    os.chmod(path, 0o644)
+    monkeypatch.setattr(_key_files.os, 'getuid', lambda: os.stat(path).st_uid + 1)
+    assert credential(username='demouser', identity=path).method == 'ssh_key'
+
+
+def test_a_vault_encrypted_key_file_is_not_refused_for_its_mode(tmp_path, key_text):
+    # It holds the key encrypted; the lookup's loader decrypts it in memory (here: a reader standing in for it).
+    vaulted = tmp_path / 'id_ed25519.vault'
+    vaulted.write_text('$ANSIBLE_VAULT;1.1;AES256\n3132333435\n')
+    vaulted.chmod(0o644)
+    decrypting = options_with_reader(lambda path: key_text('ed25519').encode('ascii'), username='demouser', identity=str(vaulted))
+    assert credential_from_options(decrypting).method == 'ssh_key'
 
 
 # ---------------------------------------------------------------- where the key file is looked up

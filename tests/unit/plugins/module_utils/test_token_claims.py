@@ -87,6 +87,8 @@ def test_expired_token_has_negative_expires_in(server_token):
     '%s.%s.c2ln' % (HEADER, b64url(b'secret-payload-not-json')),
     '%s.%s.c2ln' % (HEADER, b64url(json.dumps(['secret-list']).encode())),
     '%s.%s.c2ln' % (HEADER, 'secret$payload'),
+    # Letters of another alphabet pass str.isalnum(), but no header can carry them.
+    '%s.%s.c2lné' % (HEADER, b64url(b'{"sub": "secret-demouser"}')),
 ])
 def test_non_jwt_is_refused_without_echoing_the_value(value):
     with pytest.raises(UnicoreError) as error:

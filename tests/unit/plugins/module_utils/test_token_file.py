@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The token file at dest: where it may be, how it is read, and that writing it is atomic."""
+"""The token file at dest: where it may be, how it is read, that writing it is atomic, and that nothing put at dest changes another file."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
 OLD_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGQifQ.b2xkLXNpZw'
 NEW_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJuZXcifQ.bmV3LXNpZw'
+NOBODY = 65534
+NOT_A_REGULAR_FILE = 'dest: %s is %s, not a regular file; remove it (only a regular file is kept as a token file)'
+THROUGH_A_LINK = 'dest: %s is a symbolic link; remove it (token files are never read through links)'
+SHARED_DIRECTORY = ('dest: directory %s can be written to by other users (%s): another user could replace the token file, '
+                    'or swap it for a link, between the checks and its use; keep the token in a directory that only you '
+                    'or root can write to, or in a sticky directory of yours or root\'s, such as /tmp')
+ANOTHER_OWNER = ('dest: %s belongs to uid %d; in a directory other users can write to, only a file of your own '
+                 '(uid %d) is kept, since its owner could put a token of their choosing in it')
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason='only root can give a file or directory to another uid (65534, nobody)')
 
 
 def refusal(operation, *args):
@@ -36,6 +45,32 @@ def snapshot(directory):
         with open(path, 'rb') as handle:
             files[name] = (handle.read(), stat.S_IMODE(os.lstat(path).st_mode))
     return files
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def plant_precious(path):
+    """A 0600 file that must keep its content and mode whatever happens at dest."""
+    path.write_text('precious\n')
+    path.chmod(0o600)
+    return path
+
+
+def swap_for_link(path, target):
+    """Put a link to ``target`` at ``path`` in one rename, as an attacker racing the module would."""
+    os.symlink(target, str(path) + '.swap')
+    os.replace(str(path) + '.swap', path)
+
+
+@pytest.fixture
+def sticky_dir(tmp_path):
+    """A directory like /tmp: everybody may write to it, and only a file's owner may rename or remove the file."""
+    directory = tmp_path / 'tmp'
+    directory.mkdir()
+    directory.chmod(0o1777)
+    return directory
 
 
 @pytest.fixture
@@ -169,11 +204,12 @@ def test_the_site_record_is_not_read_through_a_symbolic_link_either(tmp_path):
     assert message == 'dest: %s is a symbolic link; remove it (token files are never read through links)' % (tmp_path / 'unicore.token.site')
 
 
-def test_an_unreadable_site_record_is_named(tmp_path):
-    # check_destination vets dest itself, not <dest>.site: reading it must fail cleanly on its own.
+def test_a_directory_in_place_of_the_site_record_is_refused_by_reading(tmp_path):
+    # check_destination vets dest itself, not <dest>.site: beside a new token the rename replaces the record,
+    # and beside a kept one reading it must fail on its own.
     (tmp_path / 'unicore.token.site').mkdir()
-    message = refusal(TokenFile(tmp_path / 'unicore.token').site_record)
-    assert message.startswith('dest: cannot read %s: ' % (tmp_path / 'unicore.token.site'))
+    token_file = TokenFile(tmp_path / 'unicore.token')
+    assert refusal(token_file.site_record) == NOT_A_REGULAR_FILE % (token_file.site_path, 'a directory')
 
 
 def test_a_file_far_too_large_for_a_token_reads_as_no_token(tmp_path):
@@ -185,6 +221,136 @@ def test_a_file_far_too_large_for_a_token_reads_as_no_token(tmp_path):
 def test_a_damaged_site_record_counts_as_none(tmp_path, record):
     (tmp_path / 'unicore.token.site').write_text(record)
     assert TokenFile(tmp_path / 'unicore.token').site_record() is None
+
+
+# ---------------------------------------------------------------- what may be at dest
+
+@pytest.mark.parametrize('name', ['unicore.token', 'unicore.token.site'])
+def test_a_fifo_at_dest_or_its_record_is_refused_at_once(tmp_path, deadline, name):
+    # Opening a FIFO to read would otherwise wait until someone writes to it.
+    os.mkfifo(tmp_path / name)
+    token_file = TokenFile(tmp_path / 'unicore.token')
+    expected = NOT_A_REGULAR_FILE % (tmp_path / name, 'a FIFO')
+    if name == 'unicore.token':
+        assert refusal(token_file.check_destination) == expected
+    assert refusal(token_file.read if name == 'unicore.token' else token_file.site_record) == expected
+    assert refusal(token_file.ensure_mode, 0o600) == expected
+
+
+def test_a_fifo_put_at_dest_after_the_check_is_refused_at_once_when_reading(kept_file, deadline):
+    kept_file.check_destination()
+    os.unlink(kept_file.path)
+    os.mkfifo(kept_file.path)
+    assert refusal(kept_file.read) == NOT_A_REGULAR_FILE % (kept_file.path, 'a FIFO')
+
+
+def test_ensure_mode_refuses_a_link_at_dest_and_leaves_its_target_alone(tmp_path):
+    precious = plant_precious(tmp_path / 'precious')
+    (tmp_path / 'unicore.token').symlink_to(precious)
+    message = refusal(TokenFile(tmp_path / 'unicore.token').ensure_mode, 0o644)
+    assert message == THROUGH_A_LINK % (tmp_path / 'unicore.token')
+    assert (precious.read_text(), mode_of(precious)) == ('precious\n', 0o600)
+
+
+@pytest.mark.parametrize('name', ['unicore.token', 'unicore.token.site'])
+def test_a_link_swapped_in_between_the_check_and_ensure_mode_leaves_its_target_alone(kept_file, tmp_path, name):
+    # The reported attack: dest passes the checks, then becomes a link to a file the attacker wants readable.
+    precious = plant_precious(tmp_path / 'precious')
+    kept_file.check_destination()
+    assert kept_file.read() == OLD_TOKEN
+    swap_for_link(tmp_path / name, precious)
+    message = refusal(kept_file.ensure_mode, 0o644)
+    assert message == THROUGH_A_LINK % (tmp_path / name)
+    assert (precious.read_text(), mode_of(precious)) == ('precious\n', 0o600)
+
+
+def test_ensure_mode_puts_back_the_mode_of_both_files_on_their_descriptors_never_by_path(kept_file, monkeypatch):
+    os.chmod(kept_file.path, 0o644)
+    os.chmod(kept_file.site_path, 0o640)
+    monkeypatch.setattr(_token_file.os, 'chmod', _failing('chmod'))
+    assert kept_file.ensure_mode(0o600) is True
+    assert (mode_of(kept_file.path), mode_of(kept_file.site_path)) == (0o600, 0o600)
+    assert kept_file.ensure_mode(0o600) is False
+
+
+def test_ensure_mode_in_check_mode_tells_without_changing(kept_file):
+    os.chmod(kept_file.path, 0o644)
+    assert kept_file.ensure_mode(0o600, check_mode=True) is True
+    assert mode_of(kept_file.path) == 0o644
+
+
+def test_ensure_mode_without_a_file_changes_nothing(tmp_path):
+    assert TokenFile(tmp_path / 'unicore.token').ensure_mode(0o600) is False
+    assert os.listdir(tmp_path) == []
+
+
+# ---------------------------------------------------------------- directories other users can write to
+
+@pytest.mark.parametrize('mode', [0o770, 0o730, 0o703, 0o777, 0o2775], ids='{:04o}'.format)
+def test_a_directory_other_users_can_write_to_is_refused_before_any_read_saying_why(tmp_path, mode):
+    directory = tmp_path / 'shared'
+    directory.mkdir()
+    directory.chmod(mode)
+    (directory / 'unicore.token').write_text(OLD_TOKEN + '\n')
+    token_file = TokenFile(directory / 'unicore.token')
+    expected = SHARED_DIRECTORY % (directory, 'mode %04o' % mode)
+    for operation in (token_file.check_destination, token_file.read, token_file.site_record):
+        assert refusal(operation) == expected
+    assert refusal(token_file.ensure_mode, 0o600) == expected
+    assert OLD_TOKEN not in expected
+
+
+def test_a_sticky_directory_like_tmp_keeps_a_token_file_of_ones_own(sticky_dir):
+    token_file = TokenFile(sticky_dir / 'unicore.token')
+    token_file.check_destination()
+    token_file.write(NEW_TOKEN, SITE, SITE_DN, 0o600)
+    token_file.check_destination()
+    assert (token_file.read(), token_file.site_record()) == (NEW_TOKEN, {'url': SITE, 'issuer': SITE_DN})
+    assert os.stat(token_file.path).st_uid == os.geteuid()
+    os.chmod(token_file.path, 0o644)
+    assert token_file.ensure_mode(0o600) is True
+    assert mode_of(token_file.path) == 0o600
+
+
+@root_only
+@pytest.mark.parametrize('name', ['unicore.token', 'unicore.token.site'])
+def test_in_a_sticky_directory_a_file_of_another_user_is_refused_naming_its_uid(sticky_dir, name):
+    token_file = TokenFile(sticky_dir / 'unicore.token')
+    token_file.write(OLD_TOKEN, SITE, SITE_DN, 0o600)
+    os.chown(sticky_dir / name, NOBODY, NOBODY)
+    expected = ANOTHER_OWNER % (sticky_dir / name, NOBODY, os.geteuid())
+    if name == 'unicore.token':
+        assert refusal(token_file.check_destination) == expected
+    assert refusal(token_file.read if name == 'unicore.token' else token_file.site_record) == expected
+    assert refusal(token_file.ensure_mode, 0o644) == expected
+    assert mode_of(sticky_dir / name) == 0o600
+
+
+@root_only
+def test_in_a_sticky_directory_a_forged_token_planted_after_the_check_is_not_read(sticky_dir):
+    token_file = TokenFile(sticky_dir / 'unicore.token')
+    token_file.check_destination()
+    (sticky_dir / 'unicore.token').write_text(OLD_TOKEN + '\n')
+    os.chown(sticky_dir / 'unicore.token', NOBODY, NOBODY)
+    message = refusal(token_file.read)
+    assert message == ANOTHER_OWNER % (token_file.path, NOBODY, os.geteuid())
+    assert OLD_TOKEN not in message
+
+
+@root_only
+@pytest.mark.parametrize('mode, reasons', [
+    (0o755, 'it belongs to uid %d' % NOBODY),
+    # Its owner can rename or remove any file in it, sticky or not.
+    (0o1777, 'mode 1777, it belongs to uid %d' % NOBODY),
+], ids=['0755', 'sticky-1777'])
+def test_a_directory_of_another_user_is_refused_saying_whose_it_is(tmp_path, mode, reasons):
+    directory = tmp_path / 'theirs'
+    directory.mkdir()
+    directory.chmod(mode)
+    os.chown(directory, NOBODY, NOBODY)
+    token_file = TokenFile(directory / 'unicore.token')
+    assert refusal(token_file.check_destination) == SHARED_DIRECTORY % (directory, reasons)
+    assert os.listdir(directory) == []
 
 
 # ---------------------------------------------------------------- writing

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 import jwt
 import pytest
 
@@ -87,6 +89,21 @@ def test_explicit_issuer_wins_over_client_cert_subject(credential, self_signed_c
     cert_path, key_path = self_signed_cert[:2]
     service = delegation(credential, issuer='CN=Other Service', client_cert=cert_path, client_key=key_path)
     assert bearer_claims(service, private_keys['rsa'].public_key(), 'RS256')['iss'] == 'CN=Other Service'
+
+
+@pytest.mark.parametrize('key_option', ['client_key', 'identity'])
+def test_a_service_key_file_others_may_access_is_refused_naming_option_path_and_mode(refusal, self_signed_cert, key_option):
+    cert_path, key_path = self_signed_cert[:2]
+    os.chmod(key_path, 0o640)
+    given = dict(client_cert=cert_path, client_key=key_path) if key_option == 'client_key' else dict(issuer=SERVICE_DN, identity=key_path)
+    assert refusal(auth_method='trusted_service', subject=USER_DN, **given) == (
+        '%s: %s is accessible by other users (mode 0640); make it 0600 (chmod 600 %s), as ssh requires of a private key'
+        % (key_option, key_path, key_path))
+
+
+def test_a_delegation_jwt_lifetime_of_more_than_one_day_is_refused(refusal):
+    message = refusal(auth_method='trusted_service', subject=USER_DN, issuer=SERVICE_DN, hmac_secret=HMAC_SECRET, jwt_lifetime=86401)
+    assert message == 'jwt_lifetime must be at most 86400 seconds (one day), got 86401'
 
 
 def test_unsupported_service_key_is_refused_naming_the_type(refusal, key_file):

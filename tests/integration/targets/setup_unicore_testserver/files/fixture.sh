@@ -82,3 +82,30 @@ unset_unicore_environment() {
     local name
     while read -r name; do unset "${name}"; done < <(compgen -e | grep '^UNICORE_' || true)
 }
+
+# start_other_host LOG: start other_host.py (a plain HTTP listener on
+# 127.0.0.1 that records every request in LOG, and whether it carried
+# credentials) and print its URL; stop_other_host LOG stops it.
+start_other_host() {
+    local log=$1
+    python "$(dirname "${BASH_SOURCE[0]}")/other_host.py" "${log}" >"${log}.ready" &
+    echo $! >"${log}.pid"
+    for _ in $(seq 50); do
+        [[ -s ${log}.ready ]] && break
+        sleep 0.1
+    done
+    python -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "${log}.ready"
+}
+
+stop_other_host() {
+    local log=$1 pid
+    [[ -n ${log} && -s ${log}.pid ]] || return 0
+    pid=$(cat "${log}.pid")
+    kill "${pid}" 2>/dev/null || true
+    # Not a child of this shell (it was started in a command substitution): wait for it to go.
+    for _ in $(seq 50); do
+        kill -0 "${pid}" 2>/dev/null || break
+        sleep 0.1
+    done
+    rm -f "${log}.pid"
+}

@@ -1,9 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The "other host" of the redirect faults: a plain HTTP listener that records what reaches it.
+"""The "other host": a plain HTTP listener that records what reaches it.
 
-    python redirect_witness.py LOG_FILE
+    python other_host.py LOG_FILE
+
+It stands for an address that is not the site: where a redirect fault points
+(reliability_faults), where a managed host's facts would send the controller
+(security_host_facts). start_other_host in fixture.sh starts it.
 
 prints one JSON line {"ready": true, "url": "http://127.0.0.1:PORT"} and then
 appends one JSON line per request to LOG_FILE: the time, the path, and
