@@ -14,7 +14,8 @@ options:
   auth_method:
     description:
       - How to authenticate.
-      - "V(auto) picks from what is given: O(token) means V(bearer), O(identity) or O(identity_content) means V(ssh_key), O(password) means V(password)."
+      - "V(auto) picks from what is given: O(token) means V(bearer); O(oidc_refresh_token), O(oidc_token_endpoint) or O(oidc_issuer) means V(oidc_server);
+        O(identity) or O(identity_content) means V(ssh_key); O(password) means V(password)."
       - "Anonymous access is never guessed: with no credentials V(auto) fails; set V(anonymous) to call the site anonymously."
       - V(password) sends HTTP Basic O(username) and O(password).
       - V(basic_token) sends O(token) as an already encoded HTTP Basic value.
@@ -22,18 +23,20 @@ options:
       - V(ssh_key) signs a short-lived JWT with the user's private key (O(identity) or O(identity_content));
         the site checks it against the user's registered public keys.
       - V(trusted_service) signs a delegation JWT for the user O(subject) as the service O(issuer), with the service's key or O(hmac_secret).
+      - V(oidc_server) logs in at the site's OIDC provider (O(oidc_token_endpoint) or O(oidc_issuer)) with a refresh token, or else
+        O(username) and O(password), and sends the access token it gets; the site reports the login as C(OAUTH).
       - V(x509) authenticates with the TLS client certificate O(client_cert).
       - V(anonymous) sends no credentials.
     type: str
     default: auto
-    choices: [auto, password, bearer, basic_token, ssh_key, trusted_service, x509, anonymous]
+    choices: [auto, password, bearer, basic_token, ssh_key, trusted_service, oidc_server, x509, anonymous]
   username:
     description:
-      - UNICORE user name, for O(auth_method=password) and O(auth_method=ssh_key).
+      - UNICORE user name, for O(auth_method=password) and O(auth_method=ssh_key); for O(auth_method=oidc_server), the user name at the OIDC provider.
     type: str
   password:
     description:
-      - Password for O(auth_method=password). Keep it in Ansible Vault.
+      - Password for O(auth_method=password), or at the OIDC provider for O(auth_method=oidc_server). Keep it in Ansible Vault.
     type: str
   token:
     description:
@@ -78,6 +81,61 @@ options:
     description:
       - "O(auth_method=trusted_service): sign with HS256 and this secret shared with the site (at least 32 characters) instead of a key."
     type: str
+  oidc_token_endpoint:
+    description:
+      - "O(auth_method=oidc_server): the token endpoint of the OIDC provider,
+        for Keycloak C(https://HOST/realms/REALM/protocol/openid-connect/token)."
+      - An C(http://) endpoint is refused unless O(allow_http) is set.
+    type: str
+  oidc_issuer:
+    description:
+      - "O(auth_method=oidc_server): the provider's issuer. Without O(oidc_token_endpoint), the token endpoint is read from
+        C(<issuer>/.well-known/openid-configuration)."
+    type: str
+  oidc_client_id:
+    description:
+      - "O(auth_method=oidc_server): the client registered at the provider."
+    type: str
+  oidc_client_secret:
+    description:
+      - "O(auth_method=oidc_server): the client's secret; leave it out for a public client."
+    type: str
+  oidc_client_auth:
+    description:
+      - How the client authenticates at the token endpoint, V(post) with O(oidc_client_id) and O(oidc_client_secret) in the form
+        (as UCC and PyUNICORE do), or V(basic) as HTTP Basic.
+    type: str
+    choices: [post, basic]
+    default: post
+  oidc_scope:
+    description:
+      - The scope asked for with O(auth_method=oidc_server).
+    type: str
+    default: openid
+  oidc_otp:
+    description:
+      - A one-time code of a second factor, sent with the password grant as the form field C(otp), as UCC and PyUNICORE do.
+    type: str
+  oidc_refresh_token:
+    description:
+      - "O(auth_method=oidc_server): a refresh (or offline) token to log in with, instead of O(username) and O(password):
+        what an automation keeps in Vault or AWX."
+      - Used before the one kept in O(oidc_refresh_token_file). The provider's answer carries a new one, which is kept there.
+    type: str
+  oidc_refresh_token_file:
+    description:
+      - "Where refresh tokens are kept between runs, on the host the module runs on (the controller for the lookup), as JSON
+        C({\"<token endpoint>\": {\"refresh_token\": \"...\"}})."
+      - The format of UCC's and PyUNICORE's C(~/.ucc/refresh-tokens); point at that file to share UCC's login.
+      - Written C(0600), atomically, with the other endpoints' entries kept; its directory is created C(0700).
+    type: path
+    default: ~/.cache/unicore.auth/oidc-refresh-tokens
+  oidc_store_refresh_token:
+    description:
+      - Keep the refresh token the provider returns in O(oidc_refresh_token_file), so that the next run logs in without the password.
+      - With V(false), a rotating provider makes a given O(oidc_refresh_token) unusable after one run.
+    type: bool
+    default: true
 """
 
     PLUGINS = r"""
@@ -170,4 +228,84 @@ options:
         key: hmac_secret
     vars:
       - name: unicore_hmac_secret
+  oidc_token_endpoint:
+    env:
+      - name: UNICORE_OIDC_TOKEN_ENDPOINT
+    ini:
+      - section: unicore
+        key: oidc_token_endpoint
+    vars:
+      - name: unicore_oidc_token_endpoint
+  oidc_issuer:
+    env:
+      - name: UNICORE_OIDC_ISSUER
+    ini:
+      - section: unicore
+        key: oidc_issuer
+    vars:
+      - name: unicore_oidc_issuer
+  oidc_client_id:
+    env:
+      - name: UNICORE_OIDC_CLIENT_ID
+    ini:
+      - section: unicore
+        key: oidc_client_id
+    vars:
+      - name: unicore_oidc_client_id
+  oidc_client_secret:
+    env:
+      - name: UNICORE_OIDC_CLIENT_SECRET
+    ini:
+      - section: unicore
+        key: oidc_client_secret
+    vars:
+      - name: unicore_oidc_client_secret
+  oidc_client_auth:
+    env:
+      - name: UNICORE_OIDC_CLIENT_AUTH
+    ini:
+      - section: unicore
+        key: oidc_client_auth
+    vars:
+      - name: unicore_oidc_client_auth
+  oidc_scope:
+    env:
+      - name: UNICORE_OIDC_SCOPE
+    ini:
+      - section: unicore
+        key: oidc_scope
+    vars:
+      - name: unicore_oidc_scope
+  oidc_otp:
+    env:
+      - name: UNICORE_OIDC_OTP
+    ini:
+      - section: unicore
+        key: oidc_otp
+    vars:
+      - name: unicore_oidc_otp
+  oidc_refresh_token:
+    env:
+      - name: UNICORE_OIDC_REFRESH_TOKEN
+    ini:
+      - section: unicore
+        key: oidc_refresh_token
+    vars:
+      - name: unicore_oidc_refresh_token
+  oidc_refresh_token_file:
+    env:
+      - name: UNICORE_OIDC_REFRESH_TOKEN_FILE
+    ini:
+      - section: unicore
+        key: oidc_refresh_token_file
+    vars:
+      - name: unicore_oidc_refresh_token_file
+  oidc_store_refresh_token:
+    env:
+      - name: UNICORE_OIDC_STORE_REFRESH_TOKEN
+    ini:
+      - section: unicore
+        key: oidc_store_refresh_token
+    vars:
+      - name: unicore_oidc_store_refresh_token
 """

@@ -177,11 +177,11 @@ def resolve_identity_path(path):
     return os.path.join(os.path.expanduser('~'), '.uftp', path)
 
 
-class _JwtKind:
-    """A kind of ``_jwt_credentials``, imported by ``load()`` only when it is chosen.
+class _LazyKind:
+    """A kind of another module, imported by ``load()`` only when it is chosen.
 
     Its ``OPTIONS`` are stated here so that naming every kind's options imports
-    no ``cryptography``; a unit test keeps them equal to the class's own.
+    no ``cryptography`` (nor the OIDC code); a unit test keeps them equal to the class's own.
     """
 
     def __init__(self, load, options):
@@ -202,14 +202,22 @@ def _trusted_service_kind():
     return TrustedServiceCredential
 
 
+def _oidc_server_kind():
+    from ansible_collections.unicore.auth.plugins.module_utils._oidc_credentials import OidcServerCredential
+    return OidcServerCredential
+
+
 # auth_method -> the kind it chooses, in the order the documentation lists them.
 CREDENTIAL_KINDS = {
     'password': PasswordCredential,
     'bearer': BearerCredential,
     'basic_token': BasicTokenCredential,
-    'ssh_key': _JwtKind(_ssh_key_kind, ('username', 'identity', 'identity_content', 'identity_passphrase', 'jwt_lifetime')),
-    'trusted_service': _JwtKind(_trusted_service_kind, ('subject', 'issuer', 'identity', 'identity_content', 'identity_passphrase',
-                                                        'hmac_secret', 'client_cert', 'client_key', 'jwt_lifetime')),
+    'ssh_key': _LazyKind(_ssh_key_kind, ('username', 'identity', 'identity_content', 'identity_passphrase', 'jwt_lifetime')),
+    'trusted_service': _LazyKind(_trusted_service_kind, ('subject', 'issuer', 'identity', 'identity_content', 'identity_passphrase',
+                                                         'hmac_secret', 'client_cert', 'client_key', 'jwt_lifetime')),
+    'oidc_server': _LazyKind(_oidc_server_kind, ('username', 'password', 'oidc_token_endpoint', 'oidc_issuer', 'oidc_client_id',
+                                                 'oidc_client_secret', 'oidc_client_auth', 'oidc_scope', 'oidc_otp', 'oidc_refresh_token',
+                                                 'oidc_refresh_token_file', 'oidc_store_refresh_token')),
     'x509': X509Credential,
     'anonymous': AnonymousCredential,
 }
@@ -219,13 +227,15 @@ CREDENTIAL_OPTIONS = ('auth_method',) + tuple(sorted(set(name for kind in CREDEN
 
 
 def auto_auth_method(options):
-    """What ``auth_method: auto`` picks: token, then a key, then a password.
+    """What ``auth_method: auto`` picks: token, then an OIDC provider, then a key, then a password.
 
     The order is PyUNICORE's (a token wins), so defaults that carry a password
     can be overridden per task with a token. Anonymous access is never guessed.
     """
     if options.get_given('token') is not None:
         return 'bearer'
+    if any(options.get_given(name) is not None for name in ('oidc_refresh_token', 'oidc_token_endpoint', 'oidc_issuer')):
+        return 'oidc_server'
     if options.get_given('identity') is not None or options.get_given('identity_content') is not None:
         return 'ssh_key'
     if options.get_given('password') is not None:

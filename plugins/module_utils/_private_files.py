@@ -11,6 +11,7 @@ with a FIFO, they could make it wait for ever.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 import tempfile
@@ -154,3 +155,25 @@ def ensure_private_directory(path, option, create=True, mode=0o700):
     if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise UnicoreError('%s: %s is writable by other users (mode %o); make it %04o'
                            % (option, path, stat.S_IMODE(status.st_mode), mode))
+
+
+class FileLock:
+    """An exclusive flock on the lock file ``path``, held for a ``with`` block; errors name ``option``."""
+
+    def __init__(self, path, option):
+        self.path = path
+        self.option = option
+        self._descriptor = None
+
+    def __enter__(self):
+        try:
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        except OSError as exc:
+            raise UnicoreError('%s: cannot lock %s: %s' % (self.option, self.path, exc.strerror))
+        fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info):
+        fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+        os.close(self._descriptor)
+        return False

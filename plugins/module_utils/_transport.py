@@ -56,7 +56,7 @@ class _NoNetrcAuth(AuthBase):
 
 
 class Transport:
-    """Authenticated GET requests to one UNICORE site."""
+    """Authenticated GET requests to one UNICORE site (and the form posts of an OIDC login, see ``post_form``)."""
 
     def __init__(self, credential, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
                  timeout=30, retries=3, security_sessions=True, preferences=None,
@@ -118,7 +118,7 @@ class Transport:
         while True:
             headers, sent_session = self._headers(accept)
             try:
-                response = self._send(url, headers, params)
+                response = self._send('GET', url, headers=headers, params=params)
             except requests.exceptions.RequestException as exc:
                 if attempt < self.retries and _is_retryable(exc):
                     self._sleep(_backoff(attempt))
@@ -144,21 +144,34 @@ class Transport:
                 raise UnicoreError(self._failure_message(url, response, attempt), url=url, status=response.status_code)
             return response
 
-    def _send(self, url, headers, params):
-        if self._verify is False:
-            # The user turned verification off on purpose; urllib3 would warn on every request.
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                return self._request(url, headers, params)
-        return self._request(url, headers, params)
+    def post_form(self, url, form, authorization=None):
+        """POST ``form`` to ``url`` once, without the site's credential or security session; the response, whatever its status.
 
-    def _request(self, url, headers, params):
+        For an OIDC provider's token endpoint: a grant is never repeated (the
+        first attempt may have spent a refresh token), and the caller reads an
+        error answer itself. UnicoreError when no answer comes.
+        """
+        url = str(url)
+        headers = {'Accept': 'application/json'}
+        if authorization is not None:
+            headers['Authorization'] = authorization
+        try:
+            return self._send('POST', url, headers=headers, data=form)
+        except requests.exceptions.RequestException as exc:
+            raise UnicoreError('POST %s failed: %s' % (display_url(url), describe_exception(exc, self.timeout)), url=url)
+
+    def _send(self, method, url, **request):
         # verify= on every request: requests lets REQUESTS_CA_BUNDLE and
         # CURL_CA_BUNDLE override a Session's own setting, so ca_path and
         # validate_certs would not always win. Redirects are not followed, so
         # no credential or session id ever goes to another address.
-        return self._http.get(url, headers=headers, params=params, verify=self._verify, cert=self._cert,
-                              timeout=self.timeout, allow_redirects=False, proxies=self._proxies(url))
+        request.update(verify=self._verify, cert=self._cert, timeout=self.timeout, allow_redirects=False, proxies=self._proxies(url))
+        if self._verify is False:
+            # The user turned verification off on purpose; urllib3 would warn on every request.
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                return self._http.request(method, url, **request)
+        return self._http.request(method, url, **request)
 
     def _proxies(self, url):
         """The proxies the environment names for ``url`` (HTTPS_PROXY, NO_PROXY, ...), read once per scheme and host."""

@@ -21,14 +21,13 @@ every fork of a run, and later runs, share:
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._kept_token import KeptToken, reason_to_replace
-from ansible_collections.unicore.auth.plugins.module_utils._private_files import ensure_private_directory, read_private, write_private
+from ansible_collections.unicore.auth.plugins.module_utils._private_files import FileLock, ensure_private_directory, read_private, write_private
 
 KEY_FILE = 'cache.key'
 KEY_BYTES = 32
@@ -101,7 +100,7 @@ class TokenCache:
         return key
 
     def _locked(self, name):
-        return _FileLock(os.path.join(self.directory, name + '.lock'))
+        return FileLock(os.path.join(self.directory, name + '.lock'), OPTION)
 
     def _read(self, name):
         data = read_private(os.path.join(self.directory, name), OPTION)
@@ -113,24 +112,3 @@ class TokenCache:
     def write_entry(self, name, entry):
         """Write ``entry`` (JSON) as the file ``name``: private, and atomically, so readers see the old entry or the new one."""
         write_private(os.path.join(self.directory, name), json.dumps(entry).encode('utf-8'), 0o600, OPTION)
-
-
-class _FileLock:
-    """An exclusive flock on a lock file, held for a ``with`` block."""
-
-    def __init__(self, path):
-        self.path = path
-        self._descriptor = None
-
-    def __enter__(self):
-        try:
-            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-        except OSError as exc:
-            raise UnicoreError('cache_dir: cannot lock %s: %s' % (self.path, exc.strerror))
-        fcntl.flock(self._descriptor, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc_info):
-        fcntl.flock(self._descriptor, fcntl.LOCK_UN)
-        os.close(self._descriptor)
-        return False

@@ -8,12 +8,15 @@ usage: python leak_scan.py --collection DIR --since FILE [--fixtures FILE] [--ju
 
 The secrets are those of the test server the run used (its fixtures.json):
 every user's password, every OIDC token, every key passphrase, the HMAC
-secrets of the services, every line of every private key in the server's
-workdir (PEM armour, short lines and lines two key files share are no secret),
-and every token the server issued during the run (its issued-tokens.log; a
-token is searched for by the start of its signature, which no other token
-shares).  A private key is also searched for with its line breaks removed
-(e.g. a key shown as one JSON string with ``\\n`` escapes, or wrapped anew).
+secrets of the services, its OIDC provider's client secret and one-time code,
+every line of every private key in the server's workdir (PEM armour, short
+lines and lines two key files share are no secret), every token the server
+issued during the run (its issued-tokens.log; a token is searched for by the
+start of its signature, which no other token shares), and every access and
+refresh token its OIDC provider issued (oidc-issued-tokens.log, lines
+``access TOKEN`` and ``refresh TOKEN``; opaque, searched for whole).  A
+private key is also searched for with its line breaks removed (e.g. a key
+shown as one JSON string with ``\\n`` escapes, or wrapped anew).
 
 Scanned, as bytes:
 
@@ -21,7 +24,8 @@ Scanned, as bytes:
   ``tests/output/leak-scan/``: the harness runs every playbook at -vvvv);
 * everything else under the collection copy's ``tests/output/`` (JUnit XML,
   ansible-test's .tmp, logs), except the test server's workdir, which holds
-  the fixtures by design;
+  the fixtures by design, and the server's stdout, whose ready line carries
+  the OIDC client secret by design (docs/design.md, "The test server");
 * files written since FILE (the start of the run) under the temporary
   directory (TMPDIR, or /tmp) and ~/.ansible/tmp that are still there: no
   temporary file may keep a secret.  Test server workdirs, the collection copy
@@ -34,7 +38,8 @@ one place where issued tokens belong: each entry must be a JSON object with
 only ``token`` and ``issuer`` (a remembered answer of the lookup, named
 ``answer-*``: only ``token``, ``reusable_until`` and ``warnings``), the token a
 JWT (one this server issued, for an entry written during the run), and the file
-must hold no credential.
+must hold no credential (nor an OIDC access or refresh token: the cache keeps
+the site's tokens only).
 
 A hit is reported by file, line and kind of secret, never the secret.  Exits
 1 on any hit (or when there is nothing to search for), 0 otherwise; --junit
@@ -63,10 +68,14 @@ CACHE_KEY_FILE = 'cache.key'
 CACHE_ENTRY_KEYS = {'token', 'issuer'}
 ANSWER_PREFIX = 'answer-'
 ANSWER_KEYS = {'token', 'reusable_until', 'warnings'}
+# the harness keeps the server's stdout here (tests/scripts/testserver.sh)
+SERVER_STDOUT = 'testserver.stdout'
 BASE64_LINE = re.compile(rb'^[A-Za-z0-9+/=]+$')
 # what a key or a token may be wrapped or escaped with in a text
 LINE_BREAKS = re.compile(rb'\\r|\\n|\s')
-CREDENTIAL_KINDS = ('password', 'oidc_token', 'key_passphrase', 'hmac_secret', 'private_key_line')
+CREDENTIAL_KINDS = ('password', 'oidc_token', 'key_passphrase', 'hmac_secret', 'private_key_line',
+                    'oidc_client_secret', 'oidc_otp', 'oidc_access_token', 'oidc_refresh_token')
+OIDC_LOG_KINDS = {'access': 'oidc_access_token', 'refresh': 'oidc_refresh_token'}
 
 
 class Secrets:
@@ -199,8 +208,19 @@ def issued_tokens(path):
     return [line.strip().decode('ascii', 'replace') for line in (data or b'').splitlines() if line.strip()]
 
 
+def oidc_issued_tokens(path):
+    """(kind, token) of each token the OIDC provider issued (lines ``access TOKEN``, ``refresh TOKEN``)."""
+    data = _read_bytes(path) if path else None
+    issued = []
+    for line in (data or b'').decode('ascii', 'replace').splitlines():
+        kind, _sep, token = line.strip().partition(' ')
+        if kind in OIDC_LOG_KINDS and token:
+            issued.append((OIDC_LOG_KINDS[kind], token))
+    return issued
+
+
 def collect_secrets(fixtures_path):
-    """(Secrets, issued tokens, server workdir) from the server's fixtures."""
+    """(Secrets, the tokens the sites issued, server workdir) from the server's fixtures."""
     with open(fixtures_path, encoding='utf-8') as handle:
         fixtures = json.load(handle)
     workdir = os.path.dirname(os.path.abspath(fixtures_path))
@@ -213,6 +233,14 @@ def collect_secrets(fixtures_path):
         secrets.add('key_passphrase', key.get('passphrase'))
     for service in ('trusted_service', 'untrusted_service'):
         secrets.add('hmac_secret', fixtures.get(service, {}).get('hmac_secret'))
+    oidc = fixtures.get('oidc', {})
+    secrets.add('oidc_client_secret', oidc.get('clients', {}).get('confidential', {}).get('secret'))
+    for user in oidc.get('users', {}).values():
+        secrets.add('password', user.get('password'))
+        secrets.add('oidc_otp', user.get('otp'))
+    oidc_log = oidc.get('issued_tokens_log') or os.path.join(workdir, 'oidc-issued-tokens.log')
+    for kind, token in oidc_issued_tokens(oidc_log):
+        secrets.add(kind, token)
     paths = [key['path'] for key in fixtures.get('keys', {}).values()]
     paths += [fixtures[service]['key'] for service in ('trusted_service', 'untrusted_service') if fixtures.get(service, {}).get('key')]
     paths += [cert['key'] for cert in fixtures.get('client_certs', {}).values()]
@@ -340,8 +368,8 @@ def _touched_since(directory, files, since):
     return any(os.lstat(os.path.join(directory, name)).st_mtime >= since for name in files)
 
 
-def walk_files(root, skip_dirs, newer_than=None, on_cache=None):
-    """Regular files under ``root`` (not following links), pruning ``skip_dirs`` and server workdirs.
+def walk_files(root, skip, newer_than=None, on_cache=None):
+    """Regular files under ``root`` (not following links), leaving out the paths in ``skip`` and server workdirs.
 
     A token cache (a directory with a cache.key) goes to ``on_cache`` instead;
     with ``newer_than``, only one the run wrote to.
@@ -353,10 +381,12 @@ def walk_files(root, skip_dirs, newer_than=None, on_cache=None):
                 on_cache(parent)
             dirs[:] = []
             continue
-        dirs[:] = sorted(name for name in dirs if os.path.join(parent, name) not in skip_dirs
+        dirs[:] = sorted(name for name in dirs if os.path.join(parent, name) not in skip
                          and not _is_server_workdir(os.path.join(parent, name)))
         for name in sorted(files):
             path = os.path.join(parent, name)
+            if path in skip:
+                continue
             try:
                 status = os.lstat(path)
             except OSError:
@@ -379,7 +409,7 @@ def run_scan(collection, since_path, fixtures_path, temp_roots, cache_roots):
     caches = set()
     own_caches = set()
 
-    skip = {os.path.realpath(workdir), os.path.join(output, 'testserver')}
+    skip = {os.path.realpath(workdir), os.path.join(output, 'testserver'), os.path.join(output, 'harness', SERVER_STDOUT)}
     for path in walk_files(output, skip, on_cache=own_caches.add):
         if os.path.dirname(path) == leak_dir:
             if os.path.basename(path) == 'report.txt':
@@ -458,7 +488,11 @@ def self_test(out=sys.stdout):
     token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4IiwiaXNzIjoieSIsImV4cCI6MX0.' + os.urandom(64).hex()
     with open(os.path.join(workdir, 'issued-tokens.log'), 'w', encoding='ascii') as handle:
         handle.write(token + '\n')
-    fixtures = {'users': {'u': {'password': secret_password}}, 'oidc_tokens': {}, 'keys': {'k': {'path': os.path.join(workdir, 'keys', 'k')}}}
+    client_secret, refresh_token = 'planted-secret-%s' % os.urandom(6).hex(), os.urandom(24).hex()
+    with open(os.path.join(workdir, 'oidc-issued-tokens.log'), 'w', encoding='ascii') as handle:
+        handle.write('access %s\nrefresh %s\n' % (os.urandom(24).hex(), refresh_token))
+    fixtures = {'users': {'u': {'password': secret_password}}, 'oidc_tokens': {}, 'keys': {'k': {'path': os.path.join(workdir, 'keys', 'k')}},
+                'oidc': {'clients': {'confidential': {'secret': client_secret}}}}
     for name, content in (('fixtures.json', json.dumps(fixtures)), ('material.json', '{}')):
         with open(os.path.join(workdir, name), 'w', encoding='utf-8') as handle:
             handle.write(content)
@@ -466,7 +500,7 @@ def self_test(out=sys.stdout):
     output = os.path.join(collection, 'tests', 'output')
     temp = os.path.join(base, 'tmp')
     cache = os.path.join(temp, 'cache')
-    for directory in (os.path.join(output, 'leak-scan'), cache):
+    for directory in (os.path.join(output, 'leak-scan'), os.path.join(output, 'harness'), cache):
         os.makedirs(directory)
     since = os.path.join(output, 'leak-scan', 'run-started')
     open(since, 'w', encoding='ascii').close()
@@ -481,6 +515,7 @@ def self_test(out=sys.stdout):
         return run_scan(collection, since, os.path.join(workdir, 'fixtures.json'), [temp], [])[0]
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\nnothing secret here\n')
+    write(os.path.join(output, 'harness', SERVER_STDOUT), json.dumps({'ready': True, 'oidc': {'client_secret': client_secret}}) + '\n')
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x'}))
     write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'warnings': []}))
     clean = scan()
@@ -488,6 +523,8 @@ def self_test(out=sys.stdout):
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\n+ demo_password=%s\n' % secret_password)
     write(os.path.join(temp, 'left-behind'), 'x\n%s\n' % body[3])
+    write(os.path.join(temp, 'refresh-tokens'), json.dumps({'https://idp/token': {'refresh_token': refresh_token}}))
+    write(os.path.join(output, 'leak-scan', 'oidc.log'), 'client_secret=%s\n' % client_secret)
     write(os.path.join(output, 'leak-scan', 'ansible.log'), '"content": "%s"\n' % '\\n'.join(body[1:5]))
     write(os.path.join(output, 'junit.xml'), '<x>%s</x>\n' % token)
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x', 'password': secret_password}))
@@ -499,6 +536,9 @@ def self_test(out=sys.stdout):
         ('a key line in a temporary file is found', ('left-behind', 2, 'private_key_line') in hits),
         ('a key as one escaped string is found', ('ansible.log', 1, 'private_key_unwrapped') in hits),
         ('an issued token is found', ('junit.xml', 1, 'issued_token') in hits),
+        ('a refresh token the OIDC provider issued is found', ('refresh-tokens', 1, 'oidc_refresh_token') in hits),
+        ('the OIDC client secret is found', ('oidc.log', 1, 'oidc_client_secret') in hits),
+        ("the server's ready line may carry the client secret", not any(name == SERVER_STDOUT for name, _line, _kind in hits)),
         ('a credential in a token cache is found', any('password' in problem for _path, problem in dirty.problems)),
         ('an answer holding more than it should is found',
          any(path.endswith(ANSWER_PREFIX + 'entry') and 'holds more than' in problem for path, problem in dirty.problems)),

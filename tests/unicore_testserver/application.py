@@ -1,5 +1,7 @@
 """The UNICORE/X resources: routing, security sessions, base resource, /token, /certificate, registry.
 
+Requests under the OIDC provider's realm go to the provider (oidc.py).
+
 Per request (UNICORE's AuthNHandler):
 a session id, when sent, replaces authentication (unknown or expired → 432,
 even with an Authorization header); otherwise the request is authenticated in
@@ -17,6 +19,7 @@ from . import identity as ids
 from .authn import AuthenticationFailed, authenticate
 from .faults import FaultList
 from .messages import TEXT, Response
+from .oidc import OidcProvider, is_oidc_path
 from .pki import cert_expiry, cert_pem, subject_dn
 from .preferences import PreferenceError, parse_all, select
 from .sessions import SessionStore
@@ -64,7 +67,9 @@ def accepts_text_plain(accept):
 
 
 def site_of_path(path, sites):
-    """Statistics bucket of a path: a site name, REGISTRY, or 'other'."""
+    """Statistics bucket of a path: a site name, REGISTRY, OIDC, or 'other'."""
+    if is_oidc_path(path):
+        return "OIDC"
     first = path.lstrip("/").split("/", 1)[0]
     return first if first in sites or first == REGISTRY_NAME else "other"
 
@@ -72,7 +77,7 @@ def site_of_path(path, sites):
 class Application:
     """State shared by all listeners, and the request processing."""
 
-    def __init__(self, sites, directory, ca_cert, base_url, session_lifetime, issued_log=None):
+    def __init__(self, sites, directory, ca_cert, base_url, session_lifetime, oidc_settings, issued_log=None):
         self.sites = sites
         self.directory = directory
         self.ca_cert = ca_cert
@@ -82,6 +87,7 @@ class Application:
         self.request_log = RequestLog()
         self.faults = FaultList()
         self.issued_log = issued_log  # tokens.IssuedTokenLog, or None
+        self.oidc = OidcProvider(base_url, directory, oidc_settings, self.stats)
         self.started = datetime.datetime.now(datetime.timezone.utc)
 
     # -- URLs -------------------------------------------------------------
@@ -110,6 +116,8 @@ class Application:
         return response
 
     def _route(self, request):
+        if is_oidc_path(request.path):
+            return self.oidc.handle(request)
         if request.path == _REGISTRY_ROUTE:
             return self._secured(request, self.sites[REGISTRY_HOST_SITE], self._registry)
         match = _SITE_ROUTE.match(request.path)
@@ -148,7 +156,7 @@ class Application:
             self.stats.count("session_reuses")
             return session
         try:
-            identity = authenticate(request, site, self.directory)
+            identity = authenticate(request, site, self.directory, self.oidc)
         except AuthenticationFailed:
             return Response.empty(403)
         self.stats.count("full_authentications", identity.method)

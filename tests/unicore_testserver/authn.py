@@ -6,7 +6,8 @@ Order (UNICORE's AuthNHandler):
    delegation token (issued by a site or a trusted service): method ``ETD``.
 2. Otherwise the authenticators: Basic → password file (``PASSWORD_FILE``);
    a bearer JWT with ``sub == iss`` → the user's SSH keys (``SSHKEY``); an
-   opaque bearer token → OIDC introspection (``OAUTH``).
+   opaque bearer token → OIDC introspection (``OAUTH``): the long-lived tokens
+   of the fixtures, or an access token of the OIDC provider while it is active.
 3. No Authorization header: a verified TLS client certificate (``X509``),
    else anonymous.
 
@@ -34,7 +35,7 @@ def _is_true(value):
     return str(value).lower() == "true"
 
 
-def authenticate(request, site, directory):
+def authenticate(request, site, directory, provider):
     """The Identity of ``request`` at ``site``; AuthenticationFailed when refused."""
     authorization = request.header("Authorization")
     if authorization is None:
@@ -48,7 +49,7 @@ def authenticate(request, site, directory):
     if scheme.lower() == "basic":
         return _password(credential, directory)
     if scheme.lower() == "bearer":
-        return _bearer(credential, site, directory)
+        return _bearer(credential, site, directory, provider)
     raise AuthenticationFailed("unsupported scheme")
 
 
@@ -70,21 +71,25 @@ def _password(credential, directory):
     return ids.Identity(dn=user.dn, method=ids.PASSWORD_FILE, user=user)
 
 
-def _bearer(token, site, directory):
+def _bearer(token, site, directory, provider):
     parsed = unverified(token)
     if parsed is None:
-        return _oidc(token, directory)
+        return _oidc(token, directory, provider)
     header, claims = parsed
     if _is_true(claims.get("etd")) and claims.get("sub") and claims.get("iss"):
         return _delegation(token, header, claims, site, directory)
     return _ssh_key(token, claims, site, directory)
 
 
-def _oidc(token, directory):
+def _oidc(token, directory, provider):
     entry = directory.introspect(token)
-    if entry is None or not entry.valid:
+    if entry is not None:
+        username = entry.user if entry.valid else None
+    else:
+        username = provider.introspect(token)
+    if username is None:
         raise AuthenticationFailed("unknown or inactive access token")
-    user = directory.user_by_name(entry.user)
+    user = directory.user_by_name(username)
     return ids.Identity(dn=user.dn, method=ids.OAUTH, user=user)
 
 

@@ -12,6 +12,7 @@ from .application import Application
 from .directory import build_directory
 from .fixtures import build_fixtures, write_fixtures
 from .material import ensure_material
+from .oidc import CONFIDENTIAL_CLIENT_ID, DEFAULT_ACCESS_LIFETIME, DEFAULT_REFRESH_LIFETIME, ProviderSettings
 from .pki import load_cert
 from .server import TLSServer, server_tls_context
 from .sessions import DEFAULT_LIFETIME
@@ -28,6 +29,10 @@ def parse_args(argv):
     parser.add_argument("--workdir", help="directory for PKI, keys and fixtures.json (default: a new temporary directory); reused on restart")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--session-lifetime", type=int, default=DEFAULT_LIFETIME, help="security session lifetime in seconds (default 8 h)")
+    parser.add_argument("--oidc-access-lifetime", type=int, default=DEFAULT_ACCESS_LIFETIME,
+                        help="lifetime of the OIDC provider's access tokens in seconds (default %d)" % DEFAULT_ACCESS_LIFETIME)
+    parser.add_argument("--oidc-refresh-lifetime", type=int, default=DEFAULT_REFRESH_LIFETIME,
+                        help="lifetime of its refresh tokens in seconds (default %d)" % DEFAULT_REFRESH_LIFETIME)
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
 
@@ -45,7 +50,11 @@ def main(argv=None):
     main_server = TLSServer((args.host, args.port), main_context, None, "main", args.verbose)
     port = main_server.port
     issued_log = IssuedTokenLog(os.path.join(workdir, "issued-tokens.log"))
-    app = Application(sites, directory, load_cert(material.ca_cert), "https://localhost:%d" % port, args.session_lifetime, issued_log)
+    oidc_settings = ProviderSettings(client_secret=material.oidc_provider["client_secret"], otp=material.oidc_provider["otp"],
+                                     access_lifetime=args.oidc_access_lifetime, refresh_lifetime=args.oidc_refresh_lifetime,
+                                     issued_log=IssuedTokenLog(os.path.join(workdir, "oidc-issued-tokens.log")))
+    app = Application(sites, directory, load_cert(material.ca_cert), "https://localhost:%d" % port, args.session_lifetime,
+                      oidc_settings, issued_log)
     main_server.app = app
     servers = [main_server]
     tls_fault_urls = {}
@@ -67,8 +76,10 @@ def main(argv=None):
     signal.signal(signal.SIGINT, request_stop)
     for server in servers:
         server.start()
-    sys.stdout.write(json.dumps({"ready": True, "port": port, "url": app.site_url("DEMO-SITE"),
-                                 "workdir": workdir, "fixtures": fixtures_path}) + "\n")
+    oidc = {"issuer": app.oidc.issuer, "token_endpoint": app.oidc.token_endpoint,
+            "client_id": CONFIDENTIAL_CLIENT_ID, "client_secret": oidc_settings.client_secret}
+    sys.stdout.write(json.dumps({"ready": True, "port": port, "url": app.site_url("DEMO-SITE"), "registry": app.registry_url,
+                                 "oidc": oidc, "workdir": workdir, "fixtures": fixtures_path}) + "\n")
     sys.stdout.flush()
 
     while not stop.wait(0.5):

@@ -3,6 +3,10 @@
     GET    /_testserver/stats             counters (see stats.Stats.snapshot)
     POST   /_testserver/reset             zero counters, clear request log and faults
     POST   /_testserver/sessions/expire   forget all security sessions
+    POST   /_testserver/oidc/expire-access-tokens    the OIDC provider's access tokens stop working
+                                                     (established security sessions stay)
+    POST   /_testserver/oidc/expire-refresh-tokens   its refresh tokens stop working (invalid_grant)
+    GET    /_testserver/oidc/tokens       how many of its access and refresh tokens are active
     GET    /_testserver/requests?last=N   recent requests, oldest first
     GET    /_testserver/faults            pending faults
     POST   /_testserver/faults            {"faults": [...]} append faults
@@ -60,6 +64,21 @@ def _expire_sessions(app, _request):
     return Response.json(200, {"sessions_expired": True})
 
 
+def _expire_oidc_access_tokens(app, _request):
+    app.oidc.access_tokens.clear()
+    return Response.json(200, {"access_tokens_expired": True})
+
+
+def _expire_oidc_refresh_tokens(app, _request):
+    app.oidc.refresh_tokens.clear()
+    return Response.json(200, {"refresh_tokens_expired": True})
+
+
+def _oidc_tokens(app, _request):
+    return Response.json(200, {"access_tokens_active": app.oidc.access_tokens.count_active(),
+                               "refresh_tokens_active": app.oidc.refresh_tokens.count_active()})
+
+
 def _clear_faults(app, _request):
     app.faults.clear()
     return Response.json(200, {"pending": []})
@@ -69,6 +88,9 @@ _ROUTES = {
     ("GET", "/stats"): lambda app, _request: Response.json(200, app.stats.snapshot()),
     ("POST", "/reset"): _reset,
     ("POST", "/sessions/expire"): _expire_sessions,
+    ("POST", "/oidc/expire-access-tokens"): _expire_oidc_access_tokens,
+    ("POST", "/oidc/expire-refresh-tokens"): _expire_oidc_refresh_tokens,
+    ("GET", "/oidc/tokens"): _oidc_tokens,
     ("GET", "/requests"): _requests,
     ("GET", "/faults"): lambda app, _request: Response.json(200, {"pending": app.faults.pending()}),
     ("POST", "/faults"): _add_faults,

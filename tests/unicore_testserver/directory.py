@@ -49,8 +49,10 @@ class User:
 
 
 # The demo user of the UNICORE docs and tutorials, a second mapped user with a
-# DN in another organisation and no queues, and a user whose credentials are
-# valid but whose DN maps to nothing.
+# DN in another organisation and no queues, a user whose credentials are
+# valid but whose DN maps to nothing, and a user whose login at the OIDC
+# provider needs a second factor (oidc.py; at the sites its password alone
+# logs in, as a password file knows no second factor).
 USERS = (
     User(name="demouser", password="test123", dn="CN=Demo User, O=UNICORE, C=EU",
          uids=("demouser", "demo2"), groups=("users", "hpc", "project1", "project2"),
@@ -58,6 +60,8 @@ USERS = (
     User(name="otheruser", password="other123", dn="CN=Other User, O=Partner Org, C=DE",
          uids=("other",), groups=("other", "partners"), roles=("user",)),
     User(name="unmapped", password="unmapped123", dn="CN=Unmapped User, O=UNICORE, C=EU", mapped=False),
+    User(name="otpuser", password="secondfactor123", dn="CN=OTP User, O=UNICORE, C=EU",
+         uids=("otpuser",), groups=("users",), roles=("user",)),
 )
 
 USERS_BY_NAME = {user.name: user for user in USERS}

@@ -5,6 +5,7 @@ import os
 
 from .directory import USERS
 from .dn import ANONYMOUS_DN
+from .oidc import CONFIDENTIAL_CLIENT_ID, OTP_USER, PUBLIC_CLIENT_ID, SCOPES
 from .pki import cert_expiry, iso8601_utc, write_private
 from .sites import AUTH_PATH
 
@@ -51,6 +52,30 @@ def build_fixtures(app, material, tls_fault_urls, port):
         "client_certs": material.client_certs,
         "tls_faults": tls_fault_urls,
         "issued_tokens_log": app.issued_log.path if app.issued_log is not None else None,
+        "oidc": _oidc_fixtures(app.oidc),
+    }
+
+
+def _oidc_fixtures(provider):
+    """The OIDC provider: where it is, its clients, and who logs in there."""
+    settings = provider.settings
+    users = {}
+    for user in USERS:
+        users[user.name] = {"username": user.name, "password": user.password}
+        if user.name == OTP_USER:
+            users[user.name]["otp"] = settings.otp
+    return {
+        "issuer": provider.issuer,
+        "token_endpoint": provider.token_endpoint,
+        "discovery_url": provider.discovery_url,
+        "scopes_supported": list(SCOPES),
+        "clients": {"confidential": {"id": CONFIDENTIAL_CLIENT_ID, "secret": settings.client_secret},
+                    "public": {"id": PUBLIC_CLIENT_ID}},
+        "users": users,
+        "otp_user": OTP_USER,
+        "access_token_lifetime": settings.access_lifetime,
+        "refresh_token_lifetime": settings.refresh_lifetime,
+        "issued_tokens_log": settings.issued_log.path,
     }
 
 

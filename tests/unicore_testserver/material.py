@@ -29,7 +29,7 @@ from .directory import USERS_BY_NAME
 from .sites import SITE_SPECS
 from .sshkeys import new_key, openssh_public_line, write_key_pair
 
-MATERIAL_VERSION = 1
+MATERIAL_VERSION = 2
 MANIFEST = "material.json"
 # Regenerate when a certificate that should be valid expires within this.
 MIN_REMAINING = datetime.timedelta(days=7)
@@ -88,6 +88,7 @@ class Material:
     keys: dict = field(default_factory=dict)              # name -> fixture entry
     authorized_keys: dict = field(default_factory=dict)   # username -> path
     oidc_tokens: dict = field(default_factory=dict)       # name -> {token, user, valid}
+    oidc_provider: dict = field(default_factory=dict)     # client_secret, otp
 
     def manifest(self):
         """JSON-able form (no loaded objects)."""
@@ -104,6 +105,7 @@ class Material:
             "keys": self.keys,
             "authorized_keys": self.authorized_keys,
             "oidc_tokens": self.oidc_tokens,
+            "oidc_provider": self.oidc_provider,
         }
 
 
@@ -197,6 +199,13 @@ def _generate_tokens(material):
         material.oidc_tokens[name] = {"token": "oidc-" + secrets.token_urlsafe(32), "user": user, "valid": valid}
 
 
+def _generate_oidc_secrets(material):
+    # A fixed one-time code rather than a TOTP, so that tests can send it. Ten digits,
+    # not six, so that the leak scan can search for it without hitting other numbers.
+    material.oidc_provider = {"client_secret": secrets.token_urlsafe(32),
+                              "otp": "".join(secrets.choice("0123456789") for _digit in range(10))}
+
+
 def _load_objects(material):
     for entry in material.sites.values():
         entry["cert_obj"] = pki.load_cert(entry["cert"])
@@ -259,6 +268,7 @@ def ensure_material(workdir):
     _generate_pki(material)
     _generate_user_keys(material)
     _generate_tokens(material)
+    _generate_oidc_secrets(material)
     pki.write_private(manifest_path, json.dumps(material.manifest(), indent=2, sort_keys=True) + "\n")
     _load_objects(material)
     return material

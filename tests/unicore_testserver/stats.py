@@ -28,6 +28,8 @@ class Stats:
                 "full_authentications": Counter(),
                 "tokens_issued": Counter(),
                 "faults_applied": Counter(),
+                "oidc_grants": Counter(),       # (grant type, "ok" or the RFC 6749 error) -> n
+                "oidc_discovery": 0,
                 "session_reuses": 0,
                 "sessions_rejected_432": 0,
                 "forbidden_403": 0,
@@ -54,7 +56,17 @@ class Stats:
                 "tokens_issued": {"total": sum(counters["tokens_issued"].values()), "per_site": dict(counters["tokens_issued"])},
                 "forbidden_403": counters["forbidden_403"],
                 "faults_applied": {"total": sum(counters["faults_applied"].values()), "per_action": dict(counters["faults_applied"])},
+                "oidc_grants": _nested(counters["oidc_grants"]),
+                "oidc_discovery": counters["oidc_discovery"],
             }
+
+
+def _nested(counter):
+    """{(a, b): n} as {a: {b: n}}."""
+    nested = {}
+    for (outer, inner), value in counter.items():
+        nested.setdefault(outer, {})[inner] = value
+    return nested
 
 
 class RequestLog:

@@ -37,7 +37,7 @@ class TokenError(Exception):
 
 
 class IssuedTokenLog:
-    """Appends each issued token, one per line, to a file only the owner can read."""
+    """Appends each issued token, one per line, to a file only the owner can read (the OIDC provider has its own)."""
 
     def __init__(self, path):
         self.path = path

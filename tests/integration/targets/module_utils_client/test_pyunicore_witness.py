@@ -5,7 +5,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import socket
 import ssl
+import subprocess
+import tempfile
+import time
 
 import httpx
 import pytest
@@ -61,3 +68,180 @@ def test_our_password_header_equals_pyunicore(demouser):
 def test_our_basic_token_header_equals_pyunicore():
     value = 'ZGVtb3VzZXI6dGVzdDEyMw=='
     assert BasicTokenCredential(value).authorization_header() == pyunicore_credentials.BasicToken(value).get_auth_header()
+
+
+# -- the test server's OIDC provider, through PyUNICORE's OIDC credentials -------------
+
+@pytest.fixture
+def oidc_server_token(server, tmp_path, monkeypatch):
+    """PyUNICORE's OIDCServerToken with the confidential client; its refresh tokens kept in tmp_path."""
+    # PyUNICORE posts to the token endpoint with httpx defaults: the CA comes from the environment
+    monkeypatch.setenv('SSL_CERT_FILE', server['ca_cert'])
+    oidc = server['oidc']
+
+    def credential(user='demouser', authentication='POST', **config):
+        settings = {
+            'oidc.endpoint': oidc['token_endpoint'],
+            'oidc.clientID': oidc['clients']['confidential']['id'],
+            'oidc.clientSecret': oidc['clients']['confidential']['secret'],
+            'oidc.authentication': authentication,
+            'oidc.username': oidc['users'][user]['username'],
+            'oidc.password': oidc['users'][user]['password'],
+            'oidc.refreshTokenFile': str(tmp_path / 'refresh-tokens'),
+        }
+        settings.update(config)
+        return pyunicore_credentials.OIDCServerToken(settings)
+    return credential
+
+
+def kept_refresh_token(path, endpoint):
+    with open(path, encoding='utf-8') as kept:
+        return json.load(kept)[endpoint]['refresh_token']
+
+
+# No fixture dict, token or secret appears in an assert below: pytest would print it on failure.
+
+@pytest.mark.parametrize('authentication', ['POST', 'BASIC'])
+def test_oidc_server_token_logs_in_with_a_password_then_refreshes(pyunicore_site, oidc_server_token, control, server,
+                                                                  authentication, same_dn):
+    demouser_dn = server['users']['demouser']['dn']
+    credential = oidc_server_token(authentication=authentication, **{'oidc.storeRefreshToken': False})
+    client = pyunicore_site(credential).access_info()
+    assert client['authenticationMethod'] == 'OAUTH'
+    assert same_dn(client['dn'], demouser_dn)
+    first = credential.token
+    credential.get_token()
+    credential.get_token()
+    # PyUNICORE refreshes on every call; each answer rotates the refresh token, and it uses the new one
+    assert control.stats()['oidc_grants'] == {'password': {'ok': 1}, 'refresh_token': {'ok': 2}}
+    if credential.token == first:
+        pytest.fail('a refresh gave the same access token')
+
+
+def test_pyunicore_2_0_2_writes_the_used_refresh_token_back_to_its_file(oidc_server_token, control, server, tmp_path):
+    """A known PyUNICORE 2.0.2 bug, pinned so that an upgrade that fixes it is noticed.
+
+    store_refresh_token() reads the file again before writing it, and that read sets the
+    credential's refresh token back to the one in the file: after the first refresh the
+    file (and the credential) keep the used token, and the next refresh is refused.
+    PyUNICORE swallows that error and keeps sending its last access token.
+    """
+    endpoint = server['oidc']['token_endpoint']
+    credential = oidc_server_token()
+    credential.get_token()
+    after_login = kept_refresh_token(tmp_path / 'refresh-tokens', endpoint)
+    credential.get_token()
+    if kept_refresh_token(tmp_path / 'refresh-tokens', endpoint) != after_login:
+        pytest.fail('PyUNICORE kept the rotated refresh token: the bug this test pins is fixed')
+    credential.get_token()
+    assert control.stats()['oidc_grants'] == {'password': {'ok': 1}, 'refresh_token': {'ok': 1, 'invalid_grant': 1}}
+
+
+def test_oidc_server_token_logs_in_again_with_the_kept_refresh_token_alone(pyunicore_site, oidc_server_token, control):
+    oidc_server_token().get_token()
+    control.reset()
+    # a wrong password (none at all would make PyUNICORE prompt for one): a password grant would show in the counters
+    credential = oidc_server_token(**{'oidc.password': 'never-sent'})
+    assert pyunicore_site(credential).access_info()['authenticationMethod'] == 'OAUTH'
+    assert 'password' not in control.stats()['oidc_grants']
+
+
+def test_oidc_server_token_falls_back_to_the_password_when_the_kept_refresh_token_expired(oidc_server_token, control):
+    oidc_server_token().get_token()
+    control.expire_oidc_refresh_tokens()
+    control.reset()
+    oidc_server_token().get_token()
+    assert control.stats()['oidc_grants'] == {'refresh_token': {'invalid_grant': 1}, 'password': {'ok': 1}}
+
+
+def test_oidc_server_token_sends_the_one_time_code(pyunicore_site, oidc_server_token, server, same_dn):
+    otp_user = server['oidc']['otp_user']
+    otp_user_dn = server['users'][otp_user]['dn']
+    credential = oidc_server_token(user=otp_user, **{'oidc.otp': server['oidc']['users'][otp_user]['otp']})
+    assert same_dn(pyunicore_site(credential).access_info()['dn'], otp_user_dn)
+
+
+def test_oidc_server_token_without_the_one_time_code_is_refused(oidc_server_token, server):
+    otp_user = server['oidc']['otp_user']
+    with pytest.raises(httpx.HTTPStatusError) as failure:
+        oidc_server_token(user=otp_user).get_token()
+    assert failure.value.response.status_code == 400
+    assert failure.value.response.json()['error'] == 'invalid_grant'
+
+
+@pytest.fixture
+def oidc_agent_account(server):
+    """An oidc-agent holding an account 'demo' of demouser at the provider; (socket, account).
+
+    Set up without a terminal as docs/oidc-and-agents.md describes: the agent in the
+    foreground (stopped by its PID), its home, configuration and temporary files in a
+    directory of its own, the account made by oidc-gen with the password flow.
+    """
+    if shutil.which('oidc-agent') is None or shutil.which('oidc-gen') is None:
+        pytest.skip('oidc-agent is not installed (Debian package oidc-agent-cli): the OIDCAgentToken witness needs the real agent')
+    # a short path: a UNIX socket's name must fit in 108 bytes
+    home = tempfile.mkdtemp(prefix='oidc-agent-')
+    sock = os.path.join(home, 'sock')
+    env = dict(os.environ, HOME=home, OIDC_CONFIG_DIR=os.path.join(home, 'config'), TMPDIR=home, OIDC_SOCK=sock)
+    os.mkdir(env['OIDC_CONFIG_DIR'], 0o700)
+    with open(os.path.join(home, 'pw'), 'w', encoding='ascii') as pw_file:
+        pw_file.write('encrypts-the-account-config\n')
+    agent = subprocess.Popen(['oidc-agent', '-d', '-a', sock, '--no-autoload', '--no-autoreauthenticate'], env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _attempt in range(50):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        oidc = server['oidc']
+        # stdin closed, --scope and --redirect-uri given and a timeout: otherwise oidc-gen may loop on its prompt
+        command = ['oidc-gen', 'demo', '--issuer=' + oidc['issuer'], '--client-id=' + oidc['clients']['confidential']['id'],
+                   '--client-secret=' + oidc['clients']['confidential']['secret'], '--flow=password',
+                   '--op-username=demouser', '--op-password=' + oidc['users']['demouser']['password'],
+                   '--scope=openid offline_access', '--redirect-uri=http://localhost:4242',
+                   '--pw-file=' + os.path.join(home, 'pw'), '--cp=' + server['ca_cert'], '--confirm-default', '--no-url-call']
+        try:
+            generated = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, check=False)
+        except subprocess.TimeoutExpired:
+            generated = None
+        # the command line holds the client secret and the password: never part of a failure
+        if generated is None or generated.returncode != 0:
+            pytest.fail('oidc-gen could not create the account: %s' % ('timed out' if generated is None else generated.stderr.strip()))
+        yield sock, 'demo'
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def ask_agent(sock, request):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(sock)
+        connection.sendall(json.dumps(request).encode('utf-8'))
+        return json.loads(connection.recv(65536).decode('utf-8'))
+
+
+def test_oidc_agent_token_logs_in_with_the_agents_access_token(pyunicore_site, oidc_agent_account, monkeypatch, server, same_dn):
+    sock, account = oidc_agent_account
+    demouser_dn = server['users']['demouser']['dn']
+    monkeypatch.setenv('OIDC_SOCK', sock)
+    client = pyunicore_site(pyunicore_credentials.OIDCAgentToken(account)).access_info()
+    assert client['authenticationMethod'] == 'OAUTH'
+    assert same_dn(client['dn'], demouser_dn)
+
+
+def test_oidc_agent_refreshes_at_the_provider_for_a_longer_validity(oidc_agent_account, control, server):
+    sock, account = oidc_agent_account
+    issuer = server['oidc']['issuer']
+    lifetime = server['oidc']['access_token_lifetime']
+    first = ask_agent(sock, {'request': 'access_token', 'account': account})
+    control.reset()
+    again = ask_agent(sock, {'request': 'access_token', 'account': account, 'min_valid_period': 60})
+    longer = ask_agent(sock, {'request': 'access_token', 'account': account, 'min_valid_period': lifetime + 60})
+    if again['access_token'] != first['access_token']:
+        pytest.fail('the agent did not return its cached access token')
+    if longer.get('access_token') in (None, first['access_token']):
+        pytest.fail('the agent did not refresh for a longer validity: %s' % longer.get('error', 'same token'))
+    assert control.stats()['oidc_grants'] == {'refresh_token': {'ok': 1}}
+    # the agent names the issuer with a trailing slash, whatever the metadata says
+    assert longer['issuer'] == issuer + '/'

@@ -46,7 +46,8 @@ def test_every_option_has_a_description():
 
 def test_no_log_options_are_exactly_the_secrets():
     no_log = {name for name, spec in unicore_argument_spec().items() if spec.get('no_log')}
-    assert no_log == {'password', 'token', 'identity_content', 'identity_passphrase', 'hmac_secret'}
+    assert no_log == {'password', 'token', 'identity_content', 'identity_passphrase', 'hmac_secret',
+                      'oidc_client_secret', 'oidc_otp', 'oidc_refresh_token'}
 
 
 def test_argument_spec_is_a_fresh_copy_extended_by_extra_options():

@@ -139,7 +139,7 @@ def test_the_secrets_of_the_modules_are_no_log_and_nothing_else_is(monkeypatch):
     for module in MODULES.values():
         spec, dummy = real_argument_spec(module, monkeypatch)
         assert {name for name, option in spec.items() if option.get('no_log')} == {
-            'password', 'token', 'identity_content', 'identity_passphrase', 'hmac_secret'}
+            'password', 'token', 'identity_content', 'identity_passphrase', 'hmac_secret', 'oidc_client_secret', 'oidc_otp', 'oidc_refresh_token'}
 
 
 # ---------------------------------------------------------------- the lookup: documentation = what it reads

@@ -34,7 +34,8 @@ from ansible_collections.unicore.auth.plugins.module_utils._errors import Unicor
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport
 
-SECRET_OPTIONS = ('password', 'token', 'identity_content', 'identity_passphrase', 'hmac_secret')
+SECRET_OPTIONS = ('password', 'token', 'identity_content', 'identity_passphrase', 'hmac_secret', 'oidc_client_secret', 'oidc_otp',
+                  'oidc_refresh_token')
 
 
 # ---------------------------------------------------------------- options and credentials

@@ -9,7 +9,7 @@ import requests
 
 
 class ControlApi:
-    """The test server's counters, faults and sessions (no authentication)."""
+    """The test server's counters, faults, sessions and OIDC tokens (no authentication)."""
 
     def __init__(self, fixtures):
         self.url = fixtures['control_url']
@@ -28,6 +28,16 @@ class ControlApi:
 
     def expire_sessions(self):
         self._call('POST', '/sessions/expire')
+
+    def expire_oidc_access_tokens(self):
+        self._call('POST', '/oidc/expire-access-tokens')
+
+    def expire_oidc_refresh_tokens(self):
+        self._call('POST', '/oidc/expire-refresh-tokens')
+
+    def oidc_tokens(self):
+        """How many of the OIDC provider's access and refresh tokens are active."""
+        return self._call('GET', '/oidc/tokens')
 
     def add_faults(self, *faults):
         self._call('POST', '/faults', {'faults': list(faults)})
