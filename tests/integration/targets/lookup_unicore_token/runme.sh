@@ -55,6 +55,12 @@ for run in first second; do
         -e shared_cache_run="${run}" -e cache_dir="${shared_cache}" \
         -e token_digest_file="${work}/shared-token.sha256"
 done
+# The same with a login at the OIDC provider: one password grant for the play, none on the rerun.
+for run in first second; do
+    playbook -i inventory_workers.ini --forks 20 shared_cache.yml -e shared_login=oidc \
+        -e shared_cache_run="${run}" -e cache_dir="${work}/cache-shared-oidc" \
+        -e token_digest_file="${work}/shared-token-oidc.sha256"
+done
 
 # --- 2. The cache: cache=false, files on disk, refused cache_dir, min_validity
 # (each case uses its own new directory under work_dir)
