@@ -76,7 +76,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import TOKEN_ARGUMENT_SPEC
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.lookup.unicore_token import HostFactError, capture_sources
+from ansible_collections.unicore.auth.plugins.lookup.unicore_token import HostFactError, capture_sources, source_names
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, resolve_options
 
 OWN_OPTIONS = ('_terms', 'site')
@@ -98,7 +98,7 @@ class LookupModule(LookupBase):
         try:
             # Captured as the unicore_token lookup captures its options, from the sources of the wanted options only.
             sources = capture_sources(self._templar, self._loader, variables or {}, kwargs,
-                                      _source_names(wanted, 'vars'), _source_names(wanted, 'env'))
+                                      source_names(wanted, 'vars'), source_names(wanted, 'env'))
             given = resolve_options(wanted, OptionSources(**sources), only_given=True)
             if site:
                 # The site entry's own values are typed and checked as if given directly.
@@ -109,10 +109,6 @@ class LookupModule(LookupBase):
         except UnicoreError as error:
             raise AnsibleLookupError('unicore.auth.unicore_options: %s' % error.message)
         return [given]
-
-
-def _source_names(definitions, source):
-    return [entry['name'] for definition in definitions.values() for entry in definition.get(source) or ()]
 
 
 def for_site(shared, own):

@@ -141,7 +141,7 @@ def register_option_definitions(definitions):
     return True
 
 
-def _source_names(definitions, source):
+def source_names(definitions, source):
     # Sorted, so that messages name variables in the same order every time.
     return tuple(sorted(set(entry['name'] for definition in definitions.values() for entry in definition.get(source) or [])))
 
@@ -149,8 +149,8 @@ def _source_names(definitions, source):
 DEFINITIONS = _load_option_definitions()
 register_option_definitions(DEFINITIONS)
 # The variable and environment names the options are read from.
-OPTION_VARIABLES = _source_names(DEFINITIONS, 'vars')
-OPTION_ENVIRONMENT = _source_names(DEFINITIONS, 'env')
+OPTION_VARIABLES = source_names(DEFINITIONS, 'vars')
+OPTION_ENVIRONMENT = source_names(DEFINITIONS, 'env')
 INI_SECTION = 'unicore'
 
 

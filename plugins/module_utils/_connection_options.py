@@ -59,14 +59,18 @@ def connection_settings(validate_certs=True, ca_path=None, client_cert=None, cli
 
 def check_plain_http(options):
     """Refuse an ``http://`` url unless ``allow_http`` allows it; the warning to give for one it allows, else None."""
-    url = options.get_given('url')
+    return plain_http_check('url', options.get_given('url'), options.get_option_default('allow_http', False))
+
+
+def plain_http_check(option, url, allow_http, reached='the site'):
+    """Refuse the ``http://`` URL ``url`` of ``option`` unless ``allow_http``; the warning for one it allows, else None."""
     if url is None or not str(url).strip().lower().startswith('http://'):
         return None
     shown = display_url(str(url).strip())
-    if not options.get_option_default('allow_http', False):
-        raise UnicoreError('url: %s is not HTTPS: credentials and tokens would cross the network unencrypted, and are not sent. '
-                           'Use https://, or set allow_http: true if the site is reached through a trusted channel' % shown)
-    return 'url: %s is plain HTTP (allow_http is true): credentials and tokens cross the network unencrypted' % shown
+    if not allow_http:
+        raise UnicoreError('%s: %s is not HTTPS: credentials and tokens would cross the network unencrypted, and are not sent. '
+                           'Use https://, or set allow_http: true if %s is reached through a trusted channel' % (option, shown, reached))
+    return '%s: %s is plain HTTP (allow_http is true): credentials and tokens cross the network unencrypted' % (option, shown)
 
 
 def _positive_number(option, value):

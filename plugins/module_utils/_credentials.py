@@ -86,7 +86,7 @@ class _TokenCredential(Credential):
 
     def validate(self):
         _require(self.method, token=self.token)
-        _check_header_word('token', self.token)
+        check_header_word('token', self.token)
 
     def authorization_header(self):
         return '%s %s' % (self.scheme, self.token)
@@ -142,15 +142,15 @@ def _stripped(value):
     return None if value is None else str(value).strip()
 
 
-def _check_header_word(option, value):
-    # Sent in the Authorization header: a line break would end it (and could add
+def check_header_word(option, value, sent_in='the Authorization header'):
+    # Sent in a header (or a form beside one): a line break would end it (and could add
     # another), other white space corrupt it, and what is not ASCII http.client
     # sends as another byte or fails on with a traceback. The value is a secret: never shown.
     if any(char.isspace() for char in value):
         raise UnicoreError('%s must not contain white space' % option)
     if not all('!' <= char <= '~' for char in value):
-        raise UnicoreError('%s must be visible ASCII characters only (it is sent in the Authorization header), but it holds a '
-                           'control or non-ASCII character; check that it was copied unchanged' % option)
+        raise UnicoreError('%s must be visible ASCII characters only (it is sent in %s), but it holds a '
+                           'control or non-ASCII character; check that it was copied unchanged' % (option, sent_in))
 
 
 def check_readable_file(option, path):

@@ -17,8 +17,8 @@ import json
 import os
 from urllib.parse import quote
 
-from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import AnonymousCredential, Credential
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords, plain_http_check
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import AnonymousCredential, Credential, check_header_word
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._private_files import FileLock, ensure_private_directory, read_private, write_private
@@ -67,8 +67,8 @@ class OidcServerCredential(Credential):
             if not is_blank(given[option]):
                 _check_provider_url(option, str(given[option]), given['allow_http'])
         for option in ('oidc_refresh_token', 'oidc_client_secret', 'oidc_otp'):
-            if not is_blank(given[option]) and not all('!' <= char <= '~' for char in str(given[option])):
-                raise UnicoreError('%s must be visible ASCII characters only, without white space' % option)
+            if not is_blank(given[option]):
+                check_header_word(option, str(given[option]), 'the login at the OIDC provider')
         if is_blank(given['oidc_refresh_token']) and (is_blank(given['username']) or is_blank(given['password'])) \
                 and not os.path.exists(self.refresh_token_file()):
             raise UnicoreError('auth_method=oidc_server needs oidc_refresh_token, a refresh token kept in oidc_refresh_token_file '
@@ -100,13 +100,9 @@ class OidcServerCredential(Credential):
 
 
 def _check_provider_url(option, url, allow_http):
-    lowered = url.strip().lower()
-    if lowered.startswith('http://'):
-        if not allow_http:
-            raise UnicoreError('%s: %s is not HTTPS: the password, client secret and tokens would cross the network unencrypted, '
-                               'and are not sent. Use https://, or set allow_http: true if the provider is reached through a '
-                               'trusted channel' % (option, display_url(url)))
-    elif not lowered.startswith('https://'):
+    # The same rule as for the site's url; the warning for an allowed http:// one has no way out of a credential.
+    plain_http_check(option, url, allow_http, reached='the provider')
+    if not url.strip().lower().startswith(('http://', 'https://')):
         raise UnicoreError('%s: %s is not an https:// URL' % (option, display_url(url)))
 
 
