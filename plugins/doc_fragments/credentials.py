@@ -15,7 +15,7 @@ options:
     description:
       - How to authenticate.
       - "V(auto) picks from what is given: O(token) means V(bearer); O(oidc_refresh_token), O(oidc_token_endpoint) or O(oidc_issuer) means V(oidc_server);
-        O(identity) or O(identity_content) means V(ssh_key); O(password) means V(password)."
+        O(oidc_agent_account) means V(oidc_agent); O(identity) or O(identity_content) means V(ssh_key); O(password) means V(password)."
       - "Anonymous access is never guessed: with no credentials V(auto) fails; set V(anonymous) to call the site anonymously."
       - V(password) sends HTTP Basic O(username) and O(password).
       - V(basic_token) sends O(token) as an already encoded HTTP Basic value.
@@ -25,11 +25,13 @@ options:
       - V(trusted_service) signs a delegation JWT for the user O(subject) as the service O(issuer), with the service's key or O(hmac_secret).
       - V(oidc_server) logs in at the site's OIDC provider (O(oidc_token_endpoint) or O(oidc_issuer)) with a refresh token, or else
         O(username) and O(password), and sends the access token it gets; the site reports the login as C(OAUTH).
+      - V(oidc_agent) asks a running oidc-agent for an access token of the account O(oidc_agent_account) and sends it;
+        the site reports the login as C(OAUTH).
       - V(x509) authenticates with the TLS client certificate O(client_cert).
       - V(anonymous) sends no credentials.
     type: str
     default: auto
-    choices: [auto, password, bearer, basic_token, ssh_key, trusted_service, oidc_server, x509, anonymous]
+    choices: [auto, password, bearer, basic_token, ssh_key, trusted_service, oidc_server, oidc_agent, x509, anonymous]
   username:
     description:
       - UNICORE user name, for O(auth_method=password) and O(auth_method=ssh_key); for O(auth_method=oidc_server), the user name at the OIDC provider.
@@ -109,9 +111,11 @@ options:
     default: post
   oidc_scope:
     description:
-      - The scope asked for with O(auth_method=oidc_server).
+      - The scope asked for.
+      - With O(auth_method=oidc_server), V(openid) when not set.
+      - With O(auth_method=oidc_agent), the account's own scope when not set; oidc-agent refreshes at the provider on every call
+        that asks for another scope.
     type: str
-    default: openid
   oidc_otp:
     description:
       - A one-time code of a second factor, sent with the password grant as the form field C(otp), as UCC and PyUNICORE do.
@@ -136,6 +140,17 @@ options:
       - With V(false), a rotating provider makes a given O(oidc_refresh_token) unusable after one run.
     type: bool
     default: true
+  oidc_agent_account:
+    description:
+      - "O(auth_method=oidc_agent): the short name of the account in oidc-agent, as C(oidc-gen) created it and C(oidc-add) loads it."
+      - The agent keeps the refresh token and returns an access token valid for at least 60 seconds, refreshing it at the provider when
+        need be; no secret of the login reaches Ansible.
+    type: str
+  oidc_agent_socket:
+    description:
+      - "O(auth_method=oidc_agent): the agent's UNIX socket, on the host the module runs on (the controller for the lookup)."
+      - When not set, the environment variable C(OIDC_SOCK) of that host, which C(eval $(oidc-agent)) sets.
+    type: path
 """
 
     PLUGINS = r"""
@@ -308,4 +323,20 @@ options:
         key: oidc_store_refresh_token
     vars:
       - name: unicore_oidc_store_refresh_token
+  oidc_agent_account:
+    env:
+      - name: UNICORE_OIDC_AGENT_ACCOUNT
+    ini:
+      - section: unicore
+        key: oidc_agent_account
+    vars:
+      - name: unicore_oidc_agent_account
+  oidc_agent_socket:
+    env:
+      - name: UNICORE_OIDC_AGENT_SOCKET
+    ini:
+      - section: unicore
+        key: oidc_agent_socket
+    vars:
+      - name: unicore_oidc_agent_socket
 """

@@ -34,11 +34,13 @@ AUTH_ARGUMENT_SPEC = dict(
     oidc_client_id=dict(type='str'),
     oidc_client_secret=dict(type='str', no_log=True),
     oidc_client_auth=dict(type='str', default='post', choices=['post', 'basic']),
-    oidc_scope=dict(type='str', default='openid'),
+    oidc_scope=dict(type='str'),
     oidc_otp=dict(type='str', no_log=True),
     oidc_refresh_token=dict(type='str', no_log=True),
     oidc_refresh_token_file=dict(type='path', default='~/.cache/unicore.auth/oidc-refresh-tokens', no_log=False),
     oidc_store_refresh_token=dict(type='bool', default=True, no_log=False),
+    oidc_agent_account=dict(type='str'),
+    oidc_agent_socket=dict(type='path'),
 )
 
 # The properties of an issued token, shared by unicore_auth_token and the unicore_token lookup.

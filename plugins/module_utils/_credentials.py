@@ -207,6 +207,11 @@ def _oidc_server_kind():
     return OidcServerCredential
 
 
+def _oidc_agent_kind():
+    from ansible_collections.unicore.auth.plugins.module_utils._oidc_agent_credentials import OidcAgentCredential
+    return OidcAgentCredential
+
+
 # auth_method -> the kind it chooses, in the order the documentation lists them.
 CREDENTIAL_KINDS = {
     'password': PasswordCredential,
@@ -218,6 +223,7 @@ CREDENTIAL_KINDS = {
     'oidc_server': _LazyKind(_oidc_server_kind, ('username', 'password', 'oidc_token_endpoint', 'oidc_issuer', 'oidc_client_id',
                                                  'oidc_client_secret', 'oidc_client_auth', 'oidc_scope', 'oidc_otp', 'oidc_refresh_token',
                                                  'oidc_refresh_token_file', 'oidc_store_refresh_token')),
+    'oidc_agent': _LazyKind(_oidc_agent_kind, ('oidc_agent_account', 'oidc_agent_socket', 'oidc_scope')),
     'x509': X509Credential,
     'anonymous': AnonymousCredential,
 }
@@ -227,7 +233,7 @@ CREDENTIAL_OPTIONS = ('auth_method',) + tuple(sorted(set(name for kind in CREDEN
 
 
 def auto_auth_method(options):
-    """What ``auth_method: auto`` picks: token, then an OIDC provider, then a key, then a password.
+    """What ``auth_method: auto`` picks: token, then an OIDC provider, then oidc-agent, then a key, then a password.
 
     The order is PyUNICORE's (a token wins), so defaults that carry a password
     can be overridden per task with a token. Anonymous access is never guessed.
@@ -236,6 +242,8 @@ def auto_auth_method(options):
         return 'bearer'
     if any(options.get_given(name) is not None for name in ('oidc_refresh_token', 'oidc_token_endpoint', 'oidc_issuer')):
         return 'oidc_server'
+    if options.get_given('oidc_agent_account') is not None:
+        return 'oidc_agent'
     if options.get_given('identity') is not None or options.get_given('identity_content') is not None:
         return 'ssh_key'
     if options.get_given('password') is not None:
@@ -243,8 +251,9 @@ def auto_auth_method(options):
     if options.get_given('username') is not None:
         raise UnicoreError('username is set but no password, token or identity was given; '
                            'set password, or token, or identity/identity_content')
-    raise UnicoreError('no credentials given: set username and password, token, or identity '
-                       '(or client_cert with auth_method: x509); for anonymous access set auth_method: anonymous')
+    raise UnicoreError('no credentials given: set username and password, token, identity, an OIDC provider (oidc_token_endpoint '
+                       'or oidc_issuer) or oidc_agent_account (or client_cert with auth_method: x509); for anonymous access set '
+                       'auth_method: anonymous')
 
 
 def credential_from_options(options):

@@ -135,6 +135,7 @@ run_integration() {
         return 0
     fi
     read -r -a extra <<<"${INTEGRATION_OPTIONS:-}"
+    bash "$scripts/system_packages.sh"
     leak_scan_prepare
     rm -rf "$reliability_dir"
     PYTHON_BIN=$venv/bin/python bash "$scripts/testserver.sh" start "$coll" || return 1

@@ -87,8 +87,8 @@ def test_the_cache_identity_is_the_login_the_site_and_the_requested_properties(l
     assert identity == {
         'auth_method': 'auto', 'username': 'demouser', 'password': PASSWORD, 'token': None, 'identity': None, 'identity_content': None,
         'identity_passphrase': None, 'subject': None, 'issuer': None, 'hmac_secret': None, 'client_cert': None,
-        'client_key': None, 'oidc_client_auth': 'post', 'oidc_client_id': None, 'oidc_client_secret': None, 'oidc_issuer': None,
-        'oidc_otp': None, 'oidc_refresh_token': None, 'oidc_scope': 'openid', 'oidc_token_endpoint': None, 'url': SITE,
+        'client_key': None, 'oidc_agent_account': None, 'oidc_client_auth': 'post', 'oidc_client_id': None, 'oidc_client_secret': None, 'oidc_issuer': None,
+        'oidc_otp': None, 'oidc_refresh_token': None, 'oidc_scope': None, 'oidc_token_endpoint': None, 'url': SITE,
         'validate_certs': True, 'ca_path': '/etc/pki/site-ca.pem', 'preferences': 'uid:demouser,group:hpc', 'lifetime': 7200,
         'renewable': True, 'limited': False,
     }

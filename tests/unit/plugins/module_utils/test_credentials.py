@@ -220,7 +220,8 @@ def test_the_lazily_imported_kinds_are_listed_with_their_own_options(method, kin
 
 def test_credential_options_are_auth_method_and_every_option_a_kind_reads():
     assert CREDENTIAL_OPTIONS == ('auth_method', 'client_cert', 'client_key', 'hmac_secret', 'identity', 'identity_content',
-                                  'identity_passphrase', 'issuer', 'jwt_lifetime', 'oidc_client_auth', 'oidc_client_id',
+                                  'identity_passphrase', 'issuer', 'jwt_lifetime', 'oidc_agent_account', 'oidc_agent_socket',
+                                  'oidc_client_auth', 'oidc_client_id',
                                   'oidc_client_secret', 'oidc_issuer', 'oidc_otp', 'oidc_refresh_token', 'oidc_refresh_token_file',
                                   'oidc_scope', 'oidc_store_refresh_token', 'oidc_token_endpoint', 'password', 'subject', 'token',
                                   'username')
@@ -265,6 +266,7 @@ def test_each_kind_reads_exactly_the_options_it_declares(key_file, key_text, sel
                              oidc_issuer=None, oidc_client_id='client', oidc_client_secret='s3cret', oidc_client_auth='basic',
                              oidc_scope='openid', oidc_otp='123456', oidc_refresh_token='r', oidc_refresh_token_file='/nonexistent',
                              oidc_store_refresh_token=False)),
+        ('oidc_agent', dict(oidc_agent_account='demo', oidc_agent_socket='/run/agent.sock', oidc_scope='openid')),
     ]
     read_by_method = dict((method, set()) for method in CREDENTIAL_KINDS)
     for method, given in cases:
