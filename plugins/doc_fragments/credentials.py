@@ -22,6 +22,8 @@ options:
       - "V(bearer) sends O(token): an OIDC access token or a token issued by a UNICORE site."
       - V(ssh_key) signs a short-lived JWT with the user's private key (O(identity) or O(identity_content));
         the site checks it against the user's registered public keys.
+      - V(ssh_agent) has the same JWT signed by a key that ssh-agent holds (O(ssh_agent_socket)), so that neither the private key
+        nor its passphrase reaches Ansible; O(identity) names which key. Never picked by V(auto).
       - V(trusted_service) signs a delegation JWT for the user O(subject) as the service O(issuer), with the service's key or O(hmac_secret).
       - V(oidc_server) logs in at the site's OIDC provider (O(oidc_token_endpoint) or O(oidc_issuer)) with a refresh token, or else
         O(username) and O(password), and sends the access token it gets; the site reports the login as C(OAUTH).
@@ -31,10 +33,11 @@ options:
       - V(anonymous) sends no credentials.
     type: str
     default: auto
-    choices: [auto, password, bearer, basic_token, ssh_key, trusted_service, oidc_server, oidc_agent, x509, anonymous]
+    choices: [auto, password, bearer, basic_token, ssh_key, ssh_agent, trusted_service, oidc_server, oidc_agent, x509, anonymous]
   username:
     description:
-      - UNICORE user name, for O(auth_method=password) and O(auth_method=ssh_key); for O(auth_method=oidc_server), the user name at the OIDC provider.
+      - UNICORE user name, for O(auth_method=password), O(auth_method=ssh_key) and O(auth_method=ssh_agent);
+        for O(auth_method=oidc_server), the user name at the OIDC provider.
     type: str
   password:
     description:
@@ -54,6 +57,8 @@ options:
       - Mutually exclusive with O(identity_content).
       - "As ssh does, a key file of the user's own is refused when its group or others may access it: C(chmod 600) it.
         A file encrypted with ansible-vault, which the lookup decrypts, may have any mode."
+      - "With O(auth_method=ssh_agent), the agent key that signs: a public key file (C(.pub)), or a private key file with its
+        C(.pub) beside it, of which only the public key is read. Without it, the agent's first RSA, EC P-256 or Ed25519 key signs."
     type: path
   identity_content:
     description:
@@ -65,7 +70,7 @@ options:
     type: str
   jwt_lifetime:
     description:
-      - Lifetime in seconds of the JWTs this client signs for O(auth_method=ssh_key) and O(auth_method=trusted_service).
+      - Lifetime in seconds of the JWTs this client signs for O(auth_method=ssh_key), O(auth_method=ssh_agent) and O(auth_method=trusted_service).
       - A JWT is reused until it is close to expiry, so a long play signs few of them.
       - "At most 86400 (one day): a signed JWT cannot be revoked, and a new one is signed when needed."
     type: int
@@ -83,6 +88,12 @@ options:
     description:
       - "O(auth_method=trusted_service): sign with HS256 and this secret shared with the site (at least 32 characters) instead of a key."
     type: str
+  ssh_agent_socket:
+    description:
+      - "O(auth_method=ssh_agent): the agent's UNIX socket, on the host the module runs on (the controller for the lookup)."
+      - When not set, the environment variable C(SSH_AUTH_SOCK) of that host.
+      - RSA keys sign with C(rsa-sha2-256) (RS256), EC P-256 keys give ES256, Ed25519 keys EdDSA.
+    type: path
   oidc_token_endpoint:
     description:
       - "O(auth_method=oidc_server): the token endpoint of the OIDC provider,
@@ -243,6 +254,14 @@ options:
         key: hmac_secret
     vars:
       - name: unicore_hmac_secret
+  ssh_agent_socket:
+    env:
+      - name: UNICORE_SSH_AGENT_SOCKET
+    ini:
+      - section: unicore
+        key: ssh_agent_socket
+    vars:
+      - name: unicore_ssh_agent_socket
   oidc_token_endpoint:
     env:
       - name: UNICORE_OIDC_TOKEN_ENDPOINT

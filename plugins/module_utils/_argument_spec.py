@@ -29,6 +29,7 @@ AUTH_ARGUMENT_SPEC = dict(
     subject=dict(type='str'),
     issuer=dict(type='str'),
     hmac_secret=dict(type='str', no_log=True),
+    ssh_agent_socket=dict(type='path'),
     oidc_token_endpoint=dict(type='str', no_log=False),
     oidc_issuer=dict(type='str'),
     oidc_client_id=dict(type='str'),

@@ -197,6 +197,11 @@ def _ssh_key_kind():
     return SshKeyCredential
 
 
+def _ssh_agent_kind():
+    from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import SshAgentCredential
+    return SshAgentCredential
+
+
 def _trusted_service_kind():
     from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import TrustedServiceCredential
     return TrustedServiceCredential
@@ -218,6 +223,7 @@ CREDENTIAL_KINDS = {
     'bearer': BearerCredential,
     'basic_token': BasicTokenCredential,
     'ssh_key': _LazyKind(_ssh_key_kind, ('username', 'identity', 'identity_content', 'identity_passphrase', 'jwt_lifetime')),
+    'ssh_agent': _LazyKind(_ssh_agent_kind, ('username', 'identity', 'ssh_agent_socket', 'jwt_lifetime')),
     'trusted_service': _LazyKind(_trusted_service_kind, ('subject', 'issuer', 'identity', 'identity_content', 'identity_passphrase',
                                                          'hmac_secret', 'client_cert', 'client_key', 'jwt_lifetime')),
     'oidc_server': _LazyKind(_oidc_server_kind, ('username', 'password', 'oidc_token_endpoint', 'oidc_issuer', 'oidc_client_id',

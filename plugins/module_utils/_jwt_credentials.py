@@ -1,13 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Credential kinds that sign a JWT: ``ssh_key`` and ``trusted_service`` (internal to the collection).
+"""Credential kinds that sign a JWT: ``ssh_key``, ``ssh_agent`` and ``trusted_service`` (internal to the collection).
 
-Imported only when one of them is chosen, because it needs ``jwt`` and ``cryptography``.
+Imported only when one of them is chosen, because ``ssh_key`` and
+``trusted_service`` need ``jwt`` and ``cryptography`` (``ssh_agent`` needs
+neither: the agent signs).
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import time
 
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import Credential, check_readable_file, resolve_identity_path
@@ -21,6 +26,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._private_keys import 
     require_cryptography,
     signing_algorithm,
 )
+from ansible_collections.unicore.auth.plugins.module_utils._ssh_agent import NOT_RUNNING, AgentKey, SshAgent, public_key_blob
 
 try:
     import jwt
@@ -58,6 +64,9 @@ class SignedJwtCredential(Credential):
             raise UnicoreError('jwt_lifetime must be a positive number of seconds, got %s' % self.lifetime)
         if self.lifetime > MAX_JWT_LIFETIME:
             raise UnicoreError('jwt_lifetime must be at most %d seconds (one day), got %d' % (MAX_JWT_LIFETIME, self.lifetime))
+        self.require_libraries()
+
+    def require_libraries(self):
         if not HAS_JWT:
             raise UnicoreError('auth_method=%s needs the Python library PyJWT' % self.method, missing_library='PyJWT')
         require_cryptography('auth_method=%s' % self.method)
@@ -74,12 +83,16 @@ class SignedJwtCredential(Credential):
         if self._jwt is None or self._jwt_expires - now < self.refresh_margin():
             issued_at = int(now)
             claims = self.claims(issued_at)
-            try:
-                self._jwt = jwt.encode(claims, self.signing_key, algorithm=self.algorithm)
-            except (jwt.PyJWTError, ValueError, TypeError) as exc:
-                raise UnicoreError('auth_method=%s: cannot sign the JWT with %s: %s' % (self.method, self.algorithm, exc.__class__.__name__))
+            self._jwt = self.sign(claims)
             self._jwt_expires = claims['exp']
         return 'Bearer ' + self._jwt
+
+    def sign(self, claims):
+        """The compact JWS of ``claims``."""
+        try:
+            return jwt.encode(claims, self.signing_key, algorithm=self.algorithm)
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise UnicoreError('auth_method=%s: cannot sign the JWT with %s: %s' % (self.method, self.algorithm, exc.__class__.__name__))
 
 
 def _key_from_identity(options):
@@ -142,6 +155,87 @@ class SshKeyCredential(SignedJwtCredential):
             'exp': issued_at + self.lifetime,
             'etd': 'false',
         }
+
+
+class SshAgentCredential(SshKeyCredential):
+    """The JWT of ``ssh_key``, signed by a key that ssh-agent holds: the private key never reaches Ansible.
+
+    ``identity``, when given, names the agent key that signs: a public key file,
+    or a private key file with its ``.pub`` beside it (only the public one is
+    read). Without it the first RSA, EC P-256 or Ed25519 key of the agent signs.
+    """
+
+    method = 'ssh_agent'
+    OPTIONS = ('username', 'identity', 'ssh_agent_socket', 'jwt_lifetime')
+
+    def __init__(self, username, identity, socket_path, lifetime, timeout, clock=time.time):
+        super().__init__(username, None, lifetime, clock, key_source='ssh-agent')
+        self.identity = identity
+        self.socket_path = socket_path
+        self.timeout = timeout
+        self.wanted_blob = None
+
+    @classmethod
+    def from_options(cls, options):
+        username = options.get_given('username')
+        identity = options.get_given('identity')
+        socket_path = options.get_given('ssh_agent_socket') or os.environ.get('SSH_AUTH_SOCK') or None
+        return cls(None if username is None else str(username), None if identity is None else resolve_identity_path(identity),
+                   socket_path, options.get_option_default('jwt_lifetime', 300), options.get_option_default('timeout', 30))
+
+    def require_libraries(self):
+        """The agent signs; the JWT is put together here: neither PyJWT nor cryptography is needed."""
+
+    def validate(self):
+        SignedJwtCredential.validate(self)
+        if is_blank(self.username):
+            raise UnicoreError('auth_method=ssh_agent needs username (the UNICORE user whose public key is registered)')
+        if is_blank(self.socket_path):
+            raise UnicoreError(NOT_RUNNING)
+        if self.identity is not None:
+            self.wanted_blob = _agent_identity_blob(self.identity)
+
+    def sign(self, claims):
+        agent = SshAgent(os.path.expanduser(str(self.socket_path)), self.timeout)
+        key = self._signing_key(agent)
+        header = {'alg': key.algorithm, 'typ': 'JWT'}
+        signing_input = _base64url(json.dumps(header, separators=(',', ':')).encode('ascii')) + '.' + \
+            _base64url(json.dumps(claims, separators=(',', ':')).encode('utf-8'))
+        return signing_input + '.' + _base64url(agent.sign(key, signing_input.encode('ascii')))
+
+    def _signing_key(self, agent):
+        keys = agent.keys()
+        for key in keys:
+            if (key.blob == self.wanted_blob) if self.wanted_blob is not None else key.usable:
+                if not key.usable:
+                    raise UnicoreError('identity: the agent key %s is of a type UNICORE cannot check (RSA, EC P-256 or Ed25519 only)' % key)
+                return key
+        held = ', '.join(str(key) for key in keys) or 'no keys (ssh-add adds them)'
+        if self.wanted_blob is not None:
+            raise UnicoreError('identity: ssh-agent at %s does not hold the key of %s (%s); it holds %s'
+                               % (agent.path, self.identity, AgentKey(self.wanted_blob).fingerprint, held))
+        raise UnicoreError('ssh-agent at %s holds no RSA, EC P-256 or Ed25519 key; it holds %s' % (agent.path, held))
+
+
+def _agent_identity_blob(path):
+    """The public key blob that ``identity`` names: the file itself when it is a public key, else ``<path>.pub``."""
+    for candidate in (path, path + '.pub'):
+        try:
+            with open(candidate, 'rb') as key_file:
+                first_line = key_file.readline(65536).decode('ascii', 'replace')
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise UnicoreError('identity: cannot read %s: %s' % (candidate, (exc.strerror or str(exc)).lower()))
+        blob = public_key_blob(first_line)
+        if blob is not None:
+            return blob
+    raise UnicoreError('identity: with auth_method=ssh_agent it names the agent key that signs: a public key file '
+                       '(ssh-ed25519 AAAA...), or a private key file with its .pub beside it; found neither at %s' % path)
+
+
+def _base64url(data):
+    return base64.urlsafe_b64encode(data).decode('ascii').rstrip('=')
 
 
 class TrustedServiceCredential(SignedJwtCredential):

@@ -32,10 +32,11 @@ from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import T
 
 # The options that say whose login a token is for: what the credential kinds
 # read, but how long a self-signed JWT lives, where (whether) refresh tokens
-# are kept and which socket reaches oidc-agent (OIDC_SOCK may name it as well),
-# which say nothing about that.
+# are kept and which socket reaches an agent (OIDC_SOCK and SSH_AUTH_SOCK may
+# name it as well), which say nothing about that.
 IDENTITY_OPTIONS = tuple(name for name in CREDENTIAL_OPTIONS
-                         if name not in ('jwt_lifetime', 'oidc_refresh_token_file', 'oidc_store_refresh_token', 'oidc_agent_socket'))
+                         if name not in ('jwt_lifetime', 'oidc_refresh_token_file', 'oidc_store_refresh_token', 'oidc_agent_socket',
+                                         'ssh_agent_socket'))
 
 
 class OptionSources:

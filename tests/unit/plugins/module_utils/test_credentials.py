@@ -223,8 +223,8 @@ def test_credential_options_are_auth_method_and_every_option_a_kind_reads():
                                   'identity_passphrase', 'issuer', 'jwt_lifetime', 'oidc_agent_account', 'oidc_agent_socket',
                                   'oidc_client_auth', 'oidc_client_id',
                                   'oidc_client_secret', 'oidc_issuer', 'oidc_otp', 'oidc_refresh_token', 'oidc_refresh_token_file',
-                                  'oidc_scope', 'oidc_store_refresh_token', 'oidc_token_endpoint', 'password', 'subject', 'token',
-                                  'username')
+                                  'oidc_scope', 'oidc_store_refresh_token', 'oidc_token_endpoint', 'password', 'ssh_agent_socket', 'subject',
+                                  'token', 'username')
 
 
 class ReadRecorder(dict):
@@ -267,6 +267,7 @@ def test_each_kind_reads_exactly_the_options_it_declares(key_file, key_text, sel
                              oidc_scope='openid', oidc_otp='123456', oidc_refresh_token='r', oidc_refresh_token_file='/nonexistent',
                              oidc_store_refresh_token=False)),
         ('oidc_agent', dict(oidc_agent_account='demo', oidc_agent_socket='/run/agent.sock', oidc_scope='openid')),
+        ('ssh_agent', dict(username='demouser', identity='/keys/id_rsa.pub', ssh_agent_socket='/run/agent.sock', jwt_lifetime=60)),
     ]
     read_by_method = dict((method, set()) for method in CREDENTIAL_KINDS)
     for method, given in cases:
