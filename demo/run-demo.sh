@@ -7,7 +7,9 @@
 #   4. unicore.auth.access_info, logging in with an SSH key
 #   5. unicore.auth.issue_token: a limited token into a file (its claims are shown, never the token)
 #   6. demo/demo.yml: the token's claims through token_info, a second call with the token, the server's counters
-#   7. stops the server (also when a step fails)
+#   7. demo/oidc.yml, twice: a login at the site's OIDC provider (auth_method: oidc_server), first with the
+#      password grant, then with the refresh token kept by the first run; the provider's counters after each
+#   8. stops the server (also when a step fails)
 #
 # Environment: PYTHON (interpreter for the venv, default python3), VENV (default .venv).
 set -euo pipefail
@@ -79,6 +81,14 @@ write('site.yml', {
 })
 write('password.yml', {'unicore_username': 'demouser', 'unicore_password': fixtures['users']['demouser']['password']})
 write('ssh_key.yml', {'unicore_username': 'demouser', 'unicore_identity': fixtures['keys']['ec_openssh']['path']})
+oidc = fixtures['oidc']
+write('oidc.yml', {
+    'demo_oidc_token_endpoint': oidc['token_endpoint'],
+    'demo_oidc_client_id': oidc['clients']['confidential']['id'],
+    'demo_oidc_client_secret': oidc['clients']['confidential']['secret'],
+    'demo_oidc_password': oidc['users']['demouser']['password'],
+    'demo_oidc_refresh_token_file': os.path.join(work, 'oidc-refresh-tokens'),
+})
 PY
 
 cat >"$work/ansible.cfg" <<CFG
@@ -108,6 +118,12 @@ ansible-playbook unicore.auth.issue_token -e @"$work/site.yml" -e @"$work/passwo
 
 step "A second call with the token instead of the password (demo/demo.yml)"
 ansible-playbook "$root/demo/demo.yml" -e @"$work/site.yml" -e demo_token_file="$work/token"
+
+step "An OIDC login (demo/oidc.yml): the password grant at the site's OIDC provider; the refresh token is kept"
+ansible-playbook "$root/demo/oidc.yml" -e @"$work/site.yml" -e @"$work/oidc.yml"
+
+step "The same play again: the kept refresh token logs in (refresh grant), the password is not sent"
+ansible-playbook "$root/demo/oidc.yml" -e @"$work/site.yml" -e @"$work/oidc.yml"
 
 step "Stopping the test server"
 trap - EXIT

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The unicore.auth benchmark (issue 6): request economy, overhead against baselines, scale.
+"""The unicore.auth benchmark (issue 6): request economy, overhead against baselines, scale; OIDC grants (issue 12).
 
 ``make bench`` runs ``tests/bench/run.sh``, which syncs the checkout into
 ``build/bench/ansible_collections/unicore/auth``, starts the test server there
@@ -15,9 +15,10 @@ Ratios are taken per repetition from runs made back to back, so that a slow
 moment of a shared machine hits both sides of a ratio.
 
 ``results.json`` in the output directory holds exactly the keys named in the
-issue; ``details.json`` holds everything else measured (server latency,
-baselines, per-run walls, import times, the lookup's cost per worker process)
-and the machine.
+issues (issue 6; issue 12's OIDC grants per run of the lookup with an
+``oidc_server`` login); ``details.json`` holds everything else measured
+(server latency, baselines, per-run walls and counts, import times, the
+lookup's cost per worker process) and the machine.
 
 Environment: BENCH_REPS (default 3), BENCH_FORKS (default 5), BENCH_SIZES
 (host counts of the lookup plays, default 10,100,500), BENCH_NAIVE_SIZES (host
@@ -105,6 +106,8 @@ class TestServer:
         self.control_url = self.config['unicore_testserver_control_url']
         self.username = 'demouser'
         self.password = self.fixtures['users']['demouser']['password']
+        # the OIDC provider the sites trust: its token endpoint and confidential client (demouser logs in there too)
+        self.oidc = self.fixtures['oidc']
         self.ssl_context = ssl.create_default_context(cafile=self.ca_path)
 
     def control(self, path, method='GET'):
@@ -136,11 +139,18 @@ def read_integration_config(path):
 
 
 def counts(stats):
+    grants = stats.get('oidc_grants', {})
     return {
         'tokens_issued': stats['tokens_issued']['total'],
         'full_auths': stats['full_authentications_total'],
         'requests': stats['requests']['total'],
         'session_reuses': stats.get('session_reuses', 0),
+        # the OIDC provider's grants, {grant type: {"ok" or the RFC 6749 error: n}}; a refused grant counts as one too
+        'oidc_grants': grants,
+        'oidc_password_grants': sum(grants.get('password', {}).values()),
+        'oidc_refresh_grants': sum(grants.get('refresh_token', {}).values()),
+        # requests to the provider (the site the test server counts them under is OIDC)
+        'oidc_requests': stats['requests'].get('per_site', {}).get('OIDC', 0),
     }
 
 
@@ -534,7 +544,10 @@ class Plays:
         with open(self.vars_file, 'w', encoding='utf-8') as handle:
             handle.write('---\n')
             for key, value in (('bench_url', server.url), ('bench_ca_path', server.ca_path),
-                               ('bench_username', server.username), ('bench_password', server.password)):
+                               ('bench_username', server.username), ('bench_password', server.password),
+                               ('bench_oidc_token_endpoint', server.oidc['token_endpoint']),
+                               ('bench_oidc_client_id', server.oidc['clients']['confidential']['id']),
+                               ('bench_oidc_client_secret', server.oidc['clients']['confidential']['secret'])):
                 handle.write('%s: %s\n' % (key, json.dumps(value)))
         os.chmod(self.vars_file, 0o600)
         self.env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'UNICORE_'))}
@@ -580,8 +593,11 @@ class Plays:
         # ru_maxrss (KiB on Linux) of a waited-for child covers its own waited-for descendants too
         result = dict(counts(self.server.stats()), seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024.0,
                       cpu_seconds=usage.ru_utime + usage.ru_stime)
-        self.log('  %-20s N=%-4d %7.2fs  tokens %-5d full auths %-5d requests %-5d peak RSS %.0f MB'
-                 % (playbook, hosts, wall, result['tokens_issued'], result['full_auths'], result['requests'], result['peak_rss_mb']))
+        grants = ''.join('  OIDC %s %s' % (grant_type, ','.join('%s=%d' % item for item in sorted(outcomes.items())))
+                         for grant_type, outcomes in sorted(result['oidc_grants'].items()))
+        self.log('  %-20s N=%-4d %7.2fs  tokens %-5d full auths %-5d requests %-5d peak RSS %.0f MB%s'
+                 % (playbook, hosts, wall, result['tokens_issued'], result['full_auths'], result['requests'], result['peak_rss_mb'],
+                    grants))
         return result
 
     def lookup(self, hosts, bytecode_cache=True, cache_filled=False):
@@ -607,6 +623,27 @@ class Plays:
             return self.run('lookup_token.yml', hosts, {'bench_cache_dir': cache_dir}, env=env)
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
+
+    def lookup_oidc(self, hosts):
+        """The lookup play with an oidc_server login, twice over the same hosts: (first run, rerun).
+
+        The first run has no refresh token (a new oidc_refresh_token_file), so the
+        lookup logs in with the password grant and keeps the refresh token the
+        provider returns. The rerun keeps that file but starts with a new, empty
+        cache_dir, as after the token cache was cleared or its token expired: the
+        lookup must log in again, with the kept refresh token.
+        """
+        base = os.path.join(self.work, 'oidc-%d' % self.counter)
+        shutil.rmtree(base, ignore_errors=True)
+        os.makedirs(base, mode=0o700)
+        refresh_token_file = os.path.join(base, 'refresh-tokens')
+        try:
+            return tuple(self.run('lookup_token_oidc.yml', hosts, {'bench_cache_dir': os.path.join(base, 'cache-' + name),
+                                                                   'bench_oidc_refresh_token_file': refresh_token_file})
+                         for name in ('first', 'rerun'))
+        finally:
+            # the refresh token is a secret: nothing of it stays in the work directory
+            shutil.rmtree(base, ignore_errors=True)
 
 
 # A collection lookup that does nothing: the floor that any collection lookup
@@ -657,7 +694,8 @@ def constant_token(server):
 
 def bench_plays(plays, server, reps, sizes, naive_sizes, module_hosts, overhead_hosts, log):
     runs = {'startup': [], 'lookup': {size: [] for size in sizes}, 'constant': [], 'floor': [], 'floor_args': [],
-            'lookup_without_bytecode_cache': [], 'lookup_cache_filled': [], 'naive': {size: [] for size in naive_sizes}, 'access_info': [], 'uri_get': []}
+            'lookup_without_bytecode_cache': [], 'lookup_cache_filled': [], 'naive': {size: [] for size in naive_sizes}, 'access_info': [], 'uri_get': [],
+            'lookup_oidc_first': {size: [] for size in sizes}, 'lookup_oidc_rerun': {size: [] for size in sizes}}
     token = constant_token(server)
     log('plays: ansible-playbook startup (the lookup play over 0 hosts), %d repetitions' % reps)
     for dummy in range(reps):
@@ -675,6 +713,13 @@ def bench_plays(plays, server, reps, sizes, naive_sizes, module_hosts, overhead_
                                                                                     'bench_cache_dir': plays.work}))
                 runs['lookup_without_bytecode_cache'].append(plays.lookup(size, bytecode_cache=False))
                 runs['lookup_cache_filled'].append(plays.lookup(size, cache_filled=True))
+    log('plays: the lookup with an oidc_server login (%s hosts x 3 tasks), a first run and a rerun with the token cache cleared '
+        'and the refresh-token file kept; %d repetitions' % (', '.join(str(size) for size in sizes), reps))
+    for dummy in range(reps):
+        for size in sizes:
+            first, rerun = plays.lookup_oidc(size)
+            runs['lookup_oidc_first'][size].append(first)
+            runs['lookup_oidc_rerun'][size].append(rerun)
     log('plays: unicore_access_info against ansible.builtin.uri over %d hosts, %d repetitions' % (module_hosts, reps))
     for dummy in range(reps):
         runs['access_info'].append(plays.run('access_info.yml', module_hosts))
@@ -723,6 +768,17 @@ TARGETS = {
     'access_info_vs_pyunicore_ratio': 0.33,
 }
 
+# Issue 12: the lookup with an oidc_server login, per run of the play (any N): the key in results.json,
+# the runs it is taken from, the count in each run, and the exact count expected.
+OIDC_FIGURES = (
+    ('lookup_oidc_first_password_grants', 'lookup_oidc_first', 'oidc_password_grants', 1),
+    ('lookup_oidc_first_refresh_grants', 'lookup_oidc_first', 'oidc_refresh_grants', 0),
+    ('lookup_oidc_first_tokens_issued', 'lookup_oidc_first', 'tokens_issued', 1),
+    ('lookup_oidc_rerun_password_grants', 'lookup_oidc_rerun', 'oidc_password_grants', 0),
+    ('lookup_oidc_rerun_refresh_grants', 'lookup_oidc_rerun', 'oidc_refresh_grants', 1),
+    ('lookup_oidc_rerun_tokens_issued', 'lookup_oidc_rerun', 'tokens_issued', 1),
+)
+
 
 def build_results(runs, library, library_ratios, sign_us, reuse, sizes, naive_sizes, overhead_hosts):
     startup = statistics.median(run['seconds'] for run in runs['startup'])
@@ -735,6 +791,8 @@ def build_results(runs, library, library_ratios, sign_us, reuse, sizes, naive_si
         'naive_tokens_issued': {str(size): figure([run['tokens_issued'] for run in runs['naive'][size]], expected=3 * size)
                                 for size in naive_sizes},
     }
+    for key, play, count, expected in OIDC_FIGURES:
+        results[key] = {str(size): figure([run[count] for run in runs[play][size]], target=expected) for size in sizes}
     if runs['constant']:
         results['lookup_vs_constant_ratio'] = figure(
             [lookup['seconds'] / constant['seconds'] for lookup, constant in zip(runs['lookup'][overhead_hosts], runs['constant'])],
@@ -776,6 +834,9 @@ def table(results, details):
         add('lookup_tokens_issued N=%s' % size, fig, '%.0f', '1', 'ok' if fig['max'] == 1 else 'MISSED')
     for size, fig in results['lookup_full_auths'].items():
         add('lookup_full_auths N=%s' % size, fig, '%.0f', '<= 1', status(fig['max'], high=1))
+    for key in (spec[0] for spec in OIDC_FIGURES):
+        for size, fig in results[key].items():
+            add('%s N=%s' % (key, size), fig, '%.0f', str(fig['target']), 'ok' if fig['min'] == fig['max'] == fig['target'] else 'MISSED')
     for size, fig in results['naive_tokens_issued'].items():
         add('naive_tokens_issued N=%s' % size, fig, '%.0f', '(N x 3 = %d)' % (3 * int(size)), '')
     if 'lookup_vs_constant_ratio' in results:
@@ -858,10 +919,12 @@ def diagnostics_table(details):
     lines += aligned(rows)
     lines.append('')
     lines.append('Plays (forks=%d)' % details['settings']['forks'])
-    rows = [('', 'wall s median', 'min', 'max', 'CPU s median', 'full auths', 'requests')]
+    rows = [('', 'wall s median', 'min', 'max', 'CPU s median', 'full auths', 'requests', 'OIDC grants')]
     for name, entry in details['play_walls'].items():
         rows.append((name, '%.2f' % entry['wall']['median'], '%.2f' % entry['wall']['min'], '%.2f' % entry['wall']['max'],
-                     '%.2f' % entry['cpu']['median'], '%d' % entry['full_auths'], '%d' % entry['requests']))
+                     '%.2f' % entry['cpu']['median'], '%d' % entry['full_auths'], '%d' % entry['requests'],
+                     ', '.join('%s %d' % (grant_type.replace('_token', ''), count) for grant_type, count in entry['oidc_grants'].items())
+                     or '-'))
     lines += aligned(rows)
     probe = details['lookup_per_worker']
     lines.append('')
@@ -891,10 +954,13 @@ def diagnostics_table(details):
 
 
 def play_figures(play_runs):
-    """Wall and CPU seconds of the repetitions of one play, and the server's counts."""
+    """Wall and CPU seconds of the repetitions of one play, and the server's counts (medians; OIDC grants by type, all outcomes)."""
+    grant_types = sorted(set(grant_type for run in play_runs for grant_type in run['oidc_grants']))
     return {'wall': figure([run['seconds'] for run in play_runs], 's'), 'cpu': figure([run['cpu_seconds'] for run in play_runs], 's'),
             'full_auths': statistics.median(run['full_auths'] for run in play_runs),
-            'requests': statistics.median(run['requests'] for run in play_runs)}
+            'requests': statistics.median(run['requests'] for run in play_runs),
+            'oidc_grants': {grant_type: statistics.median(sum(run['oidc_grants'].get(grant_type, {}).values()) for run in play_runs)
+                            for grant_type in grant_types}}
 
 
 def main_run(args):
@@ -933,6 +999,8 @@ def main_run(args):
     details['play_runs'] = dict(runs)
     details['play_runs']['lookup'] = {str(size): value for size, value in runs['lookup'].items()}
     details['play_runs']['naive'] = {str(size): value for size, value in runs['naive'].items()}
+    for play in ('lookup_oidc_first', 'lookup_oidc_rerun'):
+        details['play_runs'][play] = {str(size): value for size, value in runs[play].items()}
     walls = {'startup (0 hosts)': play_figures(runs['startup'])}
     for size in sizes:
         walls['lookup N=%d' % size] = play_figures(runs['lookup'][size])
@@ -941,6 +1009,9 @@ def main_run(args):
     walls['no-op lookup, same arguments N=%d' % overhead_hosts] = play_figures(runs['floor_args'])
     walls['lookup, no bytecode cache N=%d' % overhead_hosts] = play_figures(runs['lookup_without_bytecode_cache'])
     walls['lookup, cache filled N=%d' % overhead_hosts] = play_figures(runs['lookup_cache_filled'])
+    for size in sizes:
+        walls['lookup oidc_server, first run N=%d' % size] = play_figures(runs['lookup_oidc_first'][size])
+        walls['lookup oidc_server, rerun N=%d' % size] = play_figures(runs['lookup_oidc_rerun'][size])
     walls['access_info N=%d' % module_hosts] = play_figures(runs['access_info'])
     walls['uri_get N=%d' % module_hosts] = play_figures(runs['uri_get'])
     for size in naive_sizes:
