@@ -13,6 +13,8 @@ the file UCC and PyUNICORE keep them in (``{"<token endpoint>": {"refresh_token"
 from __future__ import annotations
 
 import base64
+import collections
+import hashlib
 import json
 import os
 from urllib.parse import quote
@@ -25,6 +27,8 @@ from ansible_collections.unicore.auth.plugins.module_utils._private_files import
 from ansible_collections.unicore.auth.plugins.module_utils._urls import display_url
 
 DEFAULT_REFRESH_TOKEN_FILE = '~/.cache/unicore.auth/oidc-refresh-tokens'
+# The key of a refresh-token file entry that names the given refresh token it descends from.
+FROM_GIVEN = 'unicore_auth_from_given'
 # RFC 6749 error codes and what the user can do about them.
 ADVICE = {
     'invalid_client': 'check oidc_client_id and oidc_client_secret (and oidc_client_auth)',
@@ -94,7 +98,7 @@ class OidcServerCredential(Credential):
             if store is None:
                 return provider.log_in(endpoint, None, None)
             with store.locked():
-                return provider.log_in(endpoint, store.get(endpoint), lambda new: store.put(endpoint, new))
+                return provider.log_in(endpoint, store.get(endpoint), lambda kept: store.put(endpoint, kept))
         finally:
             transport.close()
 
@@ -126,20 +130,31 @@ class OidcProvider:
         _check_provider_url('oidc_issuer (its token_endpoint)', endpoint, self.settings['allow_http'])
         return endpoint
 
-    def log_in(self, endpoint, kept_refresh_token, keep):
-        """The access token: by the refresh token (given, else ``kept_refresh_token``), else by the password grant.
+    def log_in(self, endpoint, kept, keep):
+        """The access token: by a refresh token (given, else the ``kept`` KeptRefreshToken), else by the password grant.
 
-        ``keep(refresh_token)`` is called with the refresh token the answer carries, when there is one to keep.
+        A kept token that the provider gave in exchange for the given one (or
+        for one of its successors) is its current form: a rotating provider
+        has spent the given one, so the kept one goes first, and the given one
+        after it only if it is refused. ``keep(KeptRefreshToken)`` is called
+        with the refresh token the answer carries, when there is one to keep.
         """
-        given = self.settings['oidc_refresh_token']
-        refresh_token = str(given) if not is_blank(given) else kept_refresh_token
+        given = None if is_blank(self.settings['oidc_refresh_token']) else str(self.settings['oidc_refresh_token'])
+        given_digest = _digest(given)
         has_password = not is_blank(self.settings['username']) and not is_blank(self.settings['password'])
-        if refresh_token is not None:
+        if given is None:
+            attempts = [] if kept is None else [(kept.token, kept.from_given, False)]
+        elif kept is not None and kept.from_given == given_digest:
+            attempts = [(kept.token, given_digest, False), (given, given_digest, True)]
+        else:
+            attempts = [(given, given_digest, True)]
+        for refresh_token, from_given, is_given in attempts:
             answer = self._grant(endpoint, {'grant_type': 'refresh_token', 'refresh_token': refresh_token})
             if 'error' not in answer:
-                return self._accepted(endpoint, answer, keep)
-            if answer['error'] != 'invalid_grant' or not has_password:
-                raise UnicoreError(self._refresh_refused(endpoint, answer, given_option=not is_blank(given)), url=endpoint)
+                return self._accepted(answer, keep, from_given)
+            last_try = (refresh_token, from_given, is_given) == attempts[-1]
+            if answer['error'] != 'invalid_grant' or (last_try and not has_password):
+                raise UnicoreError(self._refresh_refused(endpoint, answer, given_option=is_given), url=endpoint)
         if not has_password:
             raise UnicoreError('auth_method=oidc_server: no refresh token for %s is kept in %s; log in once with username and '
                                'password, or give oidc_refresh_token' % (display_url(endpoint), self.settings['oidc_refresh_token_file']
@@ -151,7 +166,7 @@ class OidcProvider:
         answer = self._grant(endpoint, form)
         if 'error' in answer:
             raise UnicoreError(self._refused(endpoint, answer, 'the password grant'), url=endpoint)
-        return self._accepted(endpoint, answer, keep)
+        return self._accepted(answer, keep, None)
 
     def _grant(self, endpoint, form):
         """The provider's JSON answer: the tokens, or ``{"error", "error_description"}``."""
@@ -182,10 +197,10 @@ class OidcProvider:
         return answer
 
     @staticmethod
-    def _accepted(endpoint, answer, keep):
+    def _accepted(answer, keep, from_given):
         new_refresh_token = answer.get('refresh_token')
         if keep is not None and isinstance(new_refresh_token, str) and new_refresh_token:
-            keep(new_refresh_token)
+            keep(KeptRefreshToken(new_refresh_token, from_given))
         return answer['access_token']
 
     def _refresh_refused(self, endpoint, answer, given_option):
@@ -193,7 +208,9 @@ class OidcProvider:
             if given_option:
                 return self._refused(endpoint, answer, 'oidc_refresh_token') + (
                     '. It has expired or was used already (providers rotate refresh tokens): give a new one, '
-                    'or username and password as well')
+                    'or username and password as well. Where each run starts without the token kept in place of the given one '
+                    '(an AWX job), keep oidc_refresh_token_file on storage that lasts, or use a provider that does not rotate '
+                    'refresh tokens')
             return self._refused(endpoint, answer, 'the refresh token kept in %s' % (
                 self.settings['oidc_refresh_token_file'] or DEFAULT_REFRESH_TOKEN_FILE)) + (
                 '. It has expired or was used by another client: log in once with username and password, or give oidc_refresh_token')
@@ -210,8 +227,20 @@ class OidcProvider:
         return message + ('; %s' % advice if advice else '')
 
 
+def _digest(refresh_token):
+    return None if refresh_token is None else hashlib.sha256(refresh_token.encode('utf-8')).hexdigest()
+
+
+class KeptRefreshToken(collections.namedtuple('KeptRefreshToken', 'token from_given')):
+    """A refresh token of the file; ``from_given``: the SHA-256 of the given ``oidc_refresh_token`` it descends from, or None."""
+
+
 class RefreshTokenStore:
-    """The refresh-token file of UCC and PyUNICORE: ``{"<token endpoint>": {"refresh_token": "..."}}``, 0600, written atomically."""
+    """The refresh-token file of UCC and PyUNICORE: ``{"<token endpoint>": {"refresh_token": "..."}}``, 0600, written atomically.
+
+    An entry that descends from a given ``oidc_refresh_token`` also holds that
+    token's SHA-256 as ``unicore_auth_from_given``, a key UCC and PyUNICORE ignore.
+    """
 
     OPTION = 'oidc_refresh_token_file'
 
@@ -224,13 +253,20 @@ class RefreshTokenStore:
         return FileLock(self.path + '.lock', self.OPTION)
 
     def get(self, endpoint):
+        """The KeptRefreshToken for ``endpoint``, or None."""
         entry = self._entries().get(endpoint)
-        token = entry.get('refresh_token') if isinstance(entry, dict) else None
-        return token if isinstance(token, str) and token else None
+        if not isinstance(entry, dict) or not isinstance(entry.get('refresh_token'), str) or not entry['refresh_token']:
+            return None
+        from_given = entry.get(FROM_GIVEN)
+        return KeptRefreshToken(entry['refresh_token'], from_given if isinstance(from_given, str) else None)
 
-    def put(self, endpoint, refresh_token):
+    def put(self, endpoint, kept):
         entries = self._entries()
-        entries[endpoint] = dict(entries.get(endpoint) if isinstance(entries.get(endpoint), dict) else {}, refresh_token=refresh_token)
+        entry = dict(entries.get(endpoint) if isinstance(entries.get(endpoint), dict) else {}, refresh_token=kept.token)
+        entry.pop(FROM_GIVEN, None)
+        if kept.from_given is not None:
+            entry[FROM_GIVEN] = kept.from_given
+        entries[endpoint] = entry
         write_private(self.path, (json.dumps(entries, indent=2, sort_keys=True) + '\n').encode('utf-8'), 0o600, self.OPTION)
 
     def _entries(self):

@@ -8,7 +8,7 @@ usage: python leak_scan.py --collection DIR --since FILE [--fixtures FILE] [--ju
 
 The secrets are those of the test server the run used (its fixtures.json):
 every user's password, every OIDC token, every key passphrase, the HMAC
-secrets of the services, its OIDC provider's client secret and one-time code,
+secrets of the services, its OIDC provider's client secrets and one-time code,
 every line of every private key in the server's workdir (PEM armour, short
 lines and lines two key files share are no secret), every token the server
 issued during the run (its issued-tokens.log; a token is searched for by the
@@ -30,7 +30,20 @@ Scanned, as bytes:
   directory (TMPDIR, or /tmp) and ~/.ansible/tmp that are still there: no
   temporary file may keep a secret.  Test server workdirs, the collection copy
   and its checkout are not temporary files (the copy's tests/output is scanned
-  above).
+  above);
+* files written since FILE where the collection and UNICORE's clients keep
+  state in the user's home: ~/.cache/unicore.auth (and the lookup's
+  $XDG_CACHE_HOME/unicore.auth), UCC's ~/.ucc, and PyUNICORE 2.0.2's
+  $HOME.ucc (its default refresh-token path lacks a slash).
+
+Refresh-token files are the one place where the OIDC provider's refresh tokens
+belong, and only at the places the collection, UCC and PyUNICORE keep them by
+default (the files above named oidc-refresh-tokens and refresh-tokens): such a
+file may hold refresh tokens the provider issued as the ``refresh_token`` of an
+entry of ``{"<token endpoint>": {"refresh_token": ...}}``, and nothing else
+secret.  A refresh token anywhere else, a file there of another shape, and every
+refresh-token file a test leaves in a temporary directory or in tests/output are
+hits like any other: tests remove the ones they write.
 
 Token caches (directories holding a ``cache.key``, in the lookup's default
 place ~/.cache/unicore.auth/tokens and anywhere in the scanned trees) are the
@@ -76,6 +89,7 @@ LINE_BREAKS = re.compile(rb'\\r|\\n|\s')
 CREDENTIAL_KINDS = ('password', 'oidc_token', 'key_passphrase', 'hmac_secret', 'private_key_line',
                     'oidc_client_secret', 'oidc_otp', 'oidc_access_token', 'oidc_refresh_token')
 OIDC_LOG_KINDS = {'access': 'oidc_access_token', 'refresh': 'oidc_refresh_token'}
+REFRESH_TOKEN_KIND = 'oidc_refresh_token'
 
 
 class Secrets:
@@ -234,7 +248,9 @@ def collect_secrets(fixtures_path):
     for service in ('trusted_service', 'untrusted_service'):
         secrets.add('hmac_secret', fixtures.get(service, {}).get('hmac_secret'))
     oidc = fixtures.get('oidc', {})
-    secrets.add('oidc_client_secret', oidc.get('clients', {}).get('confidential', {}).get('secret'))
+    for client in oidc.get('clients', {}).values():
+        # every client's secret, not the confidential client's only (a public client has none)
+        secrets.add('oidc_client_secret', client.get('secret'))
     for user in oidc.get('users', {}).values():
         secrets.add('password', user.get('password'))
         secrets.add('oidc_otp', user.get('otp'))
@@ -266,6 +282,7 @@ class Scan:
         self.own_caches = []    # ... of them those of the run itself (tests/output, the default place)
         self.cache_entries = 0
         self.problems = []      # (path, what is wrong), for token caches
+        self.refresh_token_files = []   # refresh-token files at their places, whose refresh tokens are allowed
         self._pattern = re.compile(b'|'.join(re.escape(needle) for needle in sorted(secrets.needles, key=len, reverse=True))) \
             if secrets.needles else None
         fragments = sorted(secrets.key_fragments)
@@ -276,22 +293,51 @@ class Scan:
         data = _read_bytes(path)
         if data is None:
             return
+        self._count(area, data)
+        self.scan_bytes(data, path)
+
+    def _count(self, area, data):
         self.files += 1
         self.bytes += len(data)
         counts = self.areas.setdefault(area, [0, 0])
         counts[0] += 1
         counts[1] += len(data)
-        self.scan_bytes(data, path)
 
     def scan_bytes(self, data, label):
         """Record every secret in ``data``."""
+        self.hits += [(label, line, kind) for line, kind in sorted(self._find(data))]
+
+    def _find(self, data):
+        """(line, kind) of every secret in ``data``."""
         found = set()
         if self._pattern is not None:
             for match in self._pattern.finditer(data):
                 found.add((data.count(b'\n', 0, match.start()) + 1, self.secrets.needles[match.group(0)]))
         if self._fragments is not None and self._fragments.search(LINE_BREAKS.sub(b'', data)):
             found |= self._unwrapped_hits(data)
-        self.hits += [(label, line, kind) for line, kind in sorted(found)]
+        return found
+
+    def scan_refresh_token_file(self, path, area):
+        """Scan a file at a refresh-token file's place: refresh tokens may be its entries' ``refresh_token``, nothing else.
+
+        A file that is not ``{"<token endpoint>": {"refresh_token": "...", ...}, ...}``
+        is scanned as any other file, so every refresh token in it is a hit.
+        """
+        data = _read_bytes(path)
+        if data is None:
+            return
+        entries = _refresh_token_entries(data)
+        if entries is None:
+            self._count(area, data)
+            self.scan_bytes(data, path)
+            return
+        self._count(area, data)
+        self.refresh_token_files.append(path)
+        self.hits += [(path, line, kind) for line, kind in sorted(self._find(data)) if kind != REFRESH_TOKEN_KIND]
+        # the same entries with each refresh_token blanked: a refresh token left in them is out of its place
+        blanked = json.dumps({endpoint: dict(entry, refresh_token='') for endpoint, entry in entries.items()}, indent=1)
+        if any(kind == REFRESH_TOKEN_KIND for _line, kind in self._find(blanked.encode('utf-8'))):
+            self.hits.append((path, 0, REFRESH_TOKEN_KIND))
 
     def _unwrapped_hits(self, data):
         """Line numbers of key fragments in ``data`` read without line breaks."""
@@ -360,6 +406,18 @@ def _issued_claims(payload):
     return isinstance(claims, dict) and all(claims.get(name) for name in ('iss', 'sub', 'exp'))
 
 
+def _refresh_token_entries(data):
+    """The entries of a refresh-token file (``{"<token endpoint>": {"refresh_token": str, ...}}``), else None."""
+    try:
+        entries = json.loads(data.decode('utf-8'))
+    except ValueError:
+        return None
+    if not isinstance(entries, dict) or not all(
+            isinstance(entry, dict) and isinstance(entry.get('refresh_token'), str) for entry in entries.values()):
+        return None
+    return entries
+
+
 def _is_server_workdir(path):
     return os.path.isfile(os.path.join(path, 'fixtures.json')) and os.path.isfile(os.path.join(path, 'material.json'))
 
@@ -398,8 +456,12 @@ def walk_files(root, skip, newer_than=None, on_cache=None):
             yield path
 
 
-def run_scan(collection, since_path, fixtures_path, temp_roots, cache_roots):
-    """The Scan of one run, and what was looked at."""
+def run_scan(collection, since_path, fixtures_path, temp_roots, cache_roots, home_roots=(), refresh_token_files=()):
+    """The Scan of one run, and what was looked at.
+
+    ``home_roots``: where the collection and UNICORE's clients keep state in the
+    user's home; of their files, those in ``refresh_token_files`` may hold refresh tokens.
+    """
     collection = os.path.realpath(collection)
     since = os.stat(since_path).st_mtime
     secrets, tokens, workdir = collect_secrets(fixtures_path)
@@ -428,6 +490,14 @@ def run_scan(collection, since_path, fixtures_path, temp_roots, cache_roots):
         if os.path.isdir(root):
             for _path in walk_files(root, set(), on_cache=own_caches.add):
                 pass
+    refresh_token_files = {os.path.realpath(path) for path in refresh_token_files}
+    for root in home_roots:
+        if os.path.isdir(root):
+            for path in walk_files(root, set(), newer_than=since, on_cache=own_caches.add):
+                if os.path.realpath(path) in refresh_token_files:
+                    scan.scan_refresh_token_file(path, "the clients' state in HOME (refresh-token files, caches)")
+                else:
+                    scan.scan_file(path, "the clients' state in HOME (refresh-token files, caches)")
     for directory in sorted(own_caches | caches):
         scan.check_cache(directory, tokens, since, own=directory in own_caches)
     return scan, tokens
@@ -443,13 +513,17 @@ def report(scan, tokens, out=sys.stdout):
           % (', '.join('%s %d' % item for item in sorted(counts.items())), len(tokens), scan.secrets.skipped_key_lines), file=out)
     print('token caches: %d directories, %d entries checked (entries: issued tokens only, no credential)'
           % (len(scan.caches), scan.cache_entries), file=out)
+    print('refresh-token files at their places: %d (refresh tokens allowed there as an entry\'s refresh_token only)'
+          % len(scan.refresh_token_files), file=out)
+    for path in scan.refresh_token_files:
+        print('  %s' % path, file=out)
     elsewhere = [directory for directory in scan.caches if directory not in scan.own_caches]
     for directory in scan.own_caches:
         print('  %s' % directory, file=out)
     if elsewhere:
         print('  and %d in temporary directories (e.g. %s)' % (len(elsewhere), elsewhere[0]), file=out)
     for path, line, kind in scan.hits:
-        print('LEAK: %s:%d: %s' % (path, line, kind), file=out)
+        print('LEAK: %s:%s: %s' % (path, line or 'outside refresh_token', kind), file=out)
     for path, problem in scan.problems:
         print('TOKEN CACHE: %s: %s' % (path, problem), file=out)
     status = 0
@@ -489,10 +563,12 @@ def self_test(out=sys.stdout):
     with open(os.path.join(workdir, 'issued-tokens.log'), 'w', encoding='ascii') as handle:
         handle.write(token + '\n')
     client_secret, refresh_token = 'planted-secret-%s' % os.urandom(6).hex(), os.urandom(24).hex()
+    access_token, kept_refresh_token = os.urandom(24).hex(), os.urandom(24).hex()
+    other_secret = 'planted-other-secret-%s' % os.urandom(6).hex()
     with open(os.path.join(workdir, 'oidc-issued-tokens.log'), 'w', encoding='ascii') as handle:
-        handle.write('access %s\nrefresh %s\n' % (os.urandom(24).hex(), refresh_token))
+        handle.write('access %s\nrefresh %s\naccess %s\nrefresh %s\n' % (os.urandom(24).hex(), refresh_token, access_token, kept_refresh_token))
     fixtures = {'users': {'u': {'password': secret_password}}, 'oidc_tokens': {}, 'keys': {'k': {'path': os.path.join(workdir, 'keys', 'k')}},
-                'oidc': {'clients': {'confidential': {'secret': client_secret}}}}
+                'oidc': {'clients': {'confidential': {'secret': client_secret}, 'public': {'id': 'p'}, 'other': {'secret': other_secret}}}}
     for name, content in (('fixtures.json', json.dumps(fixtures)), ('material.json', '{}')):
         with open(os.path.join(workdir, name), 'w', encoding='utf-8') as handle:
             handle.write(content)
@@ -500,7 +576,10 @@ def self_test(out=sys.stdout):
     output = os.path.join(collection, 'tests', 'output')
     temp = os.path.join(base, 'tmp')
     cache = os.path.join(temp, 'cache')
-    for directory in (os.path.join(output, 'leak-scan'), os.path.join(output, 'harness'), cache):
+    # where the collection and UCC keep refresh tokens in a home
+    own_state, ucc_state = os.path.join(base, 'home', '.cache', 'unicore.auth'), os.path.join(base, 'home', '.ucc')
+    refresh_token_files = [os.path.join(own_state, 'oidc-refresh-tokens'), os.path.join(ucc_state, 'refresh-tokens')]
+    for directory in (os.path.join(output, 'leak-scan'), os.path.join(output, 'harness'), cache, own_state, ucc_state):
         os.makedirs(directory)
     since = os.path.join(output, 'leak-scan', 'run-started')
     open(since, 'w', encoding='ascii').close()
@@ -512,23 +591,30 @@ def self_test(out=sys.stdout):
             handle.write(text)
 
     def scan():
-        return run_scan(collection, since, os.path.join(workdir, 'fixtures.json'), [temp], [])[0]
+        return run_scan(collection, since, os.path.join(workdir, 'fixtures.json'), [temp], [], [own_state, ucc_state], refresh_token_files)[0]
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\nnothing secret here\n')
     write(os.path.join(output, 'harness', SERVER_STDOUT), json.dumps({'ready': True, 'oidc': {'client_secret': client_secret}}) + '\n')
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x'}))
     write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'warnings': []}))
+    write(refresh_token_files[0], json.dumps({'https://idp/token': {'refresh_token': kept_refresh_token}, 'https://other/token': {
+        'refresh_token': 'not-issued-here', 'note': 'kept'}}, indent=2))
     clean = scan()
-    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 4 and clean.cache_entries == 2)]
+    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 5 and clean.cache_entries == 2),
+              ('a refresh-token file at its place may hold refresh tokens as refresh_token', clean.refresh_token_files == refresh_token_files[:1])]
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\n+ demo_password=%s\n' % secret_password)
     write(os.path.join(temp, 'left-behind'), 'x\n%s\n' % body[3])
     write(os.path.join(temp, 'refresh-tokens'), json.dumps({'https://idp/token': {'refresh_token': refresh_token}}))
-    write(os.path.join(output, 'leak-scan', 'oidc.log'), 'client_secret=%s\n' % client_secret)
+    write(os.path.join(output, 'leak-scan', 'oidc.log'), 'client_secret=%s\nother=%s\n' % (client_secret, other_secret))
     write(os.path.join(output, 'leak-scan', 'ansible.log'), '"content": "%s"\n' % '\\n'.join(body[1:5]))
     write(os.path.join(output, 'junit.xml'), '<x>%s</x>\n' % token)
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x', 'password': secret_password}))
     write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'issuer': 'CN=x'}))
+    write(refresh_token_files[0], json.dumps({'https://idp/token': {'refresh_token': kept_refresh_token}, 'https://other/token': {
+        'refresh_token': 'x', 'access_token': access_token, 'copy': refresh_token}}, indent=2))
+    write(refresh_token_files[1], kept_refresh_token + '\n')
+    write(os.path.join(own_state, '.oidc-refresh-tokens.x1.tmp'), json.dumps({'https://idp/token': {'refresh_token': kept_refresh_token}}))
     dirty = scan()
     hits = {(os.path.basename(path), line, kind) for path, line, kind in dirty.hits}
     checks += [
@@ -538,6 +624,14 @@ def self_test(out=sys.stdout):
         ('an issued token is found', ('junit.xml', 1, 'issued_token') in hits),
         ('a refresh token the OIDC provider issued is found', ('refresh-tokens', 1, 'oidc_refresh_token') in hits),
         ('the OIDC client secret is found', ('oidc.log', 1, 'oidc_client_secret') in hits),
+        ("another OIDC client's secret is found", ('oidc.log', 2, 'oidc_client_secret') in hits),
+        ('a refresh token outside refresh_token in a refresh-token file is found', ('oidc-refresh-tokens', 0, 'oidc_refresh_token') in hits),
+        ('an access token in a refresh-token file is found', ('oidc-refresh-tokens', 7, 'oidc_access_token') in hits),
+        ('a refresh token in its place, as refresh_token, is no hit', not any(
+            name == 'oidc-refresh-tokens' and line == 3 for name, line, _kind in hits)),
+        ('a file of another shape at a refresh-token file\'s place is scanned as any other', ('refresh-tokens', 1, 'oidc_refresh_token') in hits
+         and refresh_token_files[1] not in dirty.refresh_token_files),
+        ('a refresh-token file beside its place is scanned as any other', ('.oidc-refresh-tokens.x1.tmp', 1, 'oidc_refresh_token') in hits),
         ("the server's ready line may carry the client secret", not any(name == SERVER_STDOUT for name, _line, _kind in hits)),
         ('a credential in a token cache is found', any('password' in problem for _path, problem in dirty.problems)),
         ('an answer holding more than it should is found',
@@ -593,7 +687,15 @@ def main():
     fixtures = args.fixtures or os.path.join(args.collection, 'tests', 'output', 'testserver', 'fixtures.json')
     temp_roots = sorted({os.path.realpath(tempfile.gettempdir()), os.path.realpath(os.path.expanduser('~/.ansible/tmp'))})
     cache_base = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
-    scan, tokens = run_scan(args.collection, args.since, fixtures, temp_roots, [os.path.join(cache_base, 'unicore.auth', 'tokens')])
+    home = os.path.expanduser('~')
+    # the collection's default oidc_refresh_token_file (in ~/.cache, whatever XDG_CACHE_HOME says), UCC's,
+    # and PyUNICORE 2.0.2's, whose default path is HOME + ".ucc/refresh-tokens"
+    refresh_token_files = [os.path.join(home, '.cache', 'unicore.auth', 'oidc-refresh-tokens'), os.path.join(home, '.ucc', 'refresh-tokens'),
+                           os.path.join(home + '.ucc', 'refresh-tokens')]
+    home_roots = sorted({os.path.realpath(path) for path in [os.path.join(cache_base, 'unicore.auth')]
+                         + [os.path.dirname(path) for path in refresh_token_files]})
+    scan, tokens = run_scan(args.collection, args.since, fixtures, temp_roots, [os.path.join(cache_base, 'unicore.auth', 'tokens')],
+                            home_roots, refresh_token_files)
 
     class Tee:  # pylint: disable=too-few-public-methods
         """Print and keep the text for the JUnit case."""

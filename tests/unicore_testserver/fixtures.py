@@ -5,7 +5,7 @@ import os
 
 from .directory import USERS
 from .dn import ANONYMOUS_DN
-from .oidc import CONFIDENTIAL_CLIENT_ID, OTP_USER, PUBLIC_CLIENT_ID, SCOPES
+from .oidc import CONFIDENTIAL_CLIENT_ID, OTP_USER, PUBLIC_CLIENT_ID, REUSABLE_REFRESH_CLIENT_ID, SCOPES
 from .pki import cert_expiry, iso8601_utc, write_private
 from .sites import AUTH_PATH
 
@@ -70,7 +70,10 @@ def _oidc_fixtures(provider):
         "discovery_url": provider.discovery_url,
         "scopes_supported": list(SCOPES),
         "clients": {"confidential": {"id": CONFIDENTIAL_CLIENT_ID, "secret": settings.client_secret},
-                    "public": {"id": PUBLIC_CLIENT_ID}},
+                    "public": {"id": PUBLIC_CLIENT_ID},
+                    # refresh tokens that do not rotate (Keycloak: "Revoke Refresh Token" off); the confidential client's secret
+                    "reusable_refresh": {"id": REUSABLE_REFRESH_CLIENT_ID, "secret": settings.client_secret,
+                                         "rotates_refresh_tokens": False}},
         "users": users,
         "otp_user": OTP_USER,
         "access_token_lifetime": settings.access_lifetime,

@@ -15,6 +15,10 @@ clients (UCC, PyUNICORE, oidc-agent) and the collection rely on, after RFC 6749:
 * access tokens are opaque (no dots, so a site never takes one for a JWT) and
   expire; refresh tokens rotate: a refresh answer carries a new one, and the
   used one is refused from then on, as Keycloak does with "revoke refresh token";
+  except for the client ``unicore-reusable-refresh``, which stands for a Keycloak
+  realm with "Revoke Refresh Token" off (Keycloak's default): its answers carry a
+  new refresh token too, but the used one stays good until it expires, so a
+  refresh token kept in an AWX credential or in Vault works again;
 * errors are JSON ``{"error", "error_description"}`` with ``Cache-Control:
   no-store``; ``invalid_client`` is 401 with ``WWW-Authenticate``, all others 400.
 
@@ -42,6 +46,9 @@ FORM = "application/x-www-form-urlencoded"
 
 CONFIDENTIAL_CLIENT_ID = "unicore-confidential"
 PUBLIC_CLIENT_ID = "unicore-public"
+# Confidential, with refresh tokens that do not rotate; it shares the confidential client's secret
+# (the server's material holds one client secret).
+REUSABLE_REFRESH_CLIENT_ID = "unicore-reusable-refresh"
 OTP_USER = "otpuser"
 GRANT_TYPES = ("password", "refresh_token")
 SCOPES = ("openid", "offline_access", "profile", "email")
@@ -87,6 +94,7 @@ class Client:
 
     client_id: str
     secret: str = None
+    rotates_refresh_tokens: bool = True     # False: a used refresh token stays good (Keycloak: "Revoke Refresh Token" off)
 
 
 @dataclass
@@ -136,10 +144,11 @@ class TokenStore:
             return None
         return grant
 
-    def use(self, token, accept):
+    def use(self, token, accept, rotate=True):
         """Use up a refresh token; returns ``accept(grant)``, which may refuse it first (OAuthError).
 
         Under the lock, so that of two refreshes racing with the same token only one wins.
+        With ``rotate=False`` the token is not used up: it stays good until it expires.
         """
         with self._lock:
             grant = self._grants.get(token)
@@ -148,7 +157,8 @@ class TokenStore:
             if grant.used:
                 raise OAuthError("invalid_grant", "Refresh token already used: refresh tokens rotate, use the one the last answer carried")
             accepted = accept(grant)
-            grant.used = True
+            if rotate:
+                grant.used = True
             return accepted
 
     def clear(self):
@@ -174,7 +184,8 @@ class OidcProvider:
         self.settings = settings
         self.stats = stats
         self.clients = {client.client_id: client for client in
-                        (Client(CONFIDENTIAL_CLIENT_ID, settings.client_secret), Client(PUBLIC_CLIENT_ID))}
+                        (Client(CONFIDENTIAL_CLIENT_ID, settings.client_secret), Client(PUBLIC_CLIENT_ID),
+                         Client(REUSABLE_REFRESH_CLIENT_ID, settings.client_secret, rotates_refresh_tokens=False))}
         self.access_tokens = TokenStore()
         self.refresh_tokens = TokenStore()
 
@@ -271,7 +282,7 @@ class OidcProvider:
         return user.name, scope
 
     def _refresh_grant(self, form, client):
-        """(user name, scope) of a refresh, which uses the refresh token up; else OAuthError."""
+        """(user name, scope) of a refresh, which uses the refresh token up if the client rotates them; else OAuthError."""
         token = _required(form, "refresh_token")
         requested = form.get("scope")
 
@@ -281,7 +292,8 @@ class OidcProvider:
                 raise OAuthError("invalid_grant", "Token client and authorized client don't match")
             return grant.user, _scope(requested, grant.scope.split(), default=grant.scope)
 
-        return self.refresh_tokens.use(token, accept)
+        # a token of another client is refused in accept(), so the authenticated client decides
+        return self.refresh_tokens.use(token, accept, rotate=client.rotates_refresh_tokens)
 
     def _issue(self, user, client_id, scope):
         """A new access and refresh token, answered as Keycloak does."""

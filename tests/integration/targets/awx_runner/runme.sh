@@ -10,8 +10,14 @@ set -eux
 
 export UNICORE_INTEGRATION_CONFIG="${PWD}/../../integration_config.yml"
 
-# --tb=short: a failure shows no fixture values (they hold the passwords);
-# no tmp_path is kept after its test (they hold keys and credential files)
-python -m pytest -p no:cacheprovider -q -rA --tb=short -o tmp_path_retention_policy=none \
+# The jobs' directories (credential files, keys) in a base directory of this run's own, removed
+# afterwards: pytest's shared /tmp/pytest-of-USER/pytest-N directories are not locked under
+# tmp_path_retention_policy=none, so a pytest session of another run that ends meanwhile would
+# delete them under the running jobs.
+basetemp="$(mktemp -d "${TMPDIR:-/tmp}/awx_runner-pytest.XXXXXX")"
+trap 'rm -rf "${basetemp}"' EXIT
+
+# --tb=short: a failure shows no fixture values (they hold the passwords)
+python -m pytest -p no:cacheprovider -q -rA --tb=short --basetemp="${basetemp}/t" \
     --junitxml="${JUNIT_OUTPUT_DIR:-.}/awx_runner-pytest.xml" \
     test_awx_runner.py

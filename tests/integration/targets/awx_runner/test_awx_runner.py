@@ -15,6 +15,14 @@ Jinja2 sandbox as AWX renders it; nothing else carries a credential to the job.
 Each job runs against the UNICORE test server; the tests check the job's
 result, the server's counters, and that no secret appears in the job's output
 or in anything ansible-runner wrote (stdout, job events, the ``command`` file).
+
+PYTEST_DONT_REWRITE: the asserts here compare secrets and tokens, whose values pytest's
+assertion rewriting would print on a failure; the messages they carry hold none.
+
+AWX runs every job in a fresh execution-environment container: nothing a job
+writes into its home directory reaches the next job. The OIDC jobs give each
+job its own empty ``HOME`` to show what that means for a refresh token kept in
+a credential (see docs/awx.md, "OIDC logins").
 """
 
 from __future__ import annotations
@@ -58,6 +66,13 @@ class UnsafeDumper(yaml.SafeDumper):
 
 
 UnsafeDumper.add_representer(str, lambda dumper, value: dumper.represent_scalar('!unsafe', value))
+
+
+class UnsafeLoader(yaml.SafeLoader):
+    """Reads what UnsafeDumper wrote, the !unsafe strings as plain ones."""
+
+
+UnsafeLoader.add_constructor('!unsafe', lambda loader, node: loader.construct_scalar(node))
 
 
 def inject_credential(credential_type, inputs, private_data_dir):
@@ -163,8 +178,8 @@ def _key_line(path):
 class Job:
     """An AWX-like job: a project, an inventory, a credential of the UNICORE type, maybe a vault password."""
 
-    def __init__(self, tmp_path, inventory):
-        self.private_data_dir = str(tmp_path / 'job')
+    def __init__(self, tmp_path, inventory, name='job'):
+        self.private_data_dir = str(tmp_path / name)
         self.project = os.path.join(self.private_data_dir, 'project')
         os.makedirs(self.project)
         os.makedirs(os.path.join(self.private_data_dir, 'inventory'))
@@ -181,8 +196,9 @@ class Job:
             project_file.write(content)
         return path
 
-    def run(self, playbook, credential, extra_vars=None, vault_password=None):
+    def run(self, playbook, credential, extra_vars=None, vault_password=None, envvars=None):
         env, args = inject_credential(CREDENTIAL_TYPE, credential, self.private_data_dir)
+        env.update(envvars or {})
         if extra_vars:
             # AWX writes the job template's extra vars to env/extravars, every string !unsafe.
             with open(os.path.join(self.private_data_dir, 'env', 'extravars'), 'w', encoding='utf-8') as extravars:
@@ -216,7 +232,8 @@ class Job:
         for number, secret in enumerate(secrets, 1):
             # booleans, so that a failure does not print the secret
             assert secret, 'secret %d is empty' % number
-            assert (secret in self.stdout) is False, 'secret %d is in the job output' % number
+            found = secret in self.stdout
+            assert found is False, 'secret %d is in the job output' % number
             for path in files:
                 with open(path, 'rb') as artifact:
                     found = secret.encode('utf-8') in artifact.read()
@@ -249,9 +266,22 @@ def password_credential(server):
 # --- the credential type -------------------------------------------------------
 
 def test_secret_inputs_are_marked_secret():
-    assert SECRET_FIELDS == ['identity_content', 'identity_passphrase', 'password', 'token']
+    assert SECRET_FIELDS == ['identity_content', 'identity_passphrase', 'oidc_client_secret', 'oidc_refresh_token', 'password', 'token']
     assert CREDENTIAL_TYPE['inputs']['required'] == ['url']
     assert CREDENTIAL_TYPE['kind'] == 'cloud'
+
+
+def test_the_oidc_inputs_and_no_one_time_code():
+    fields = dict((field['id'], field) for field in CREDENTIAL_TYPE['inputs']['fields'])
+    for name in ('oidc_token_endpoint', 'oidc_issuer', 'oidc_client_id', 'oidc_client_secret', 'oidc_client_auth',
+                 'oidc_scope', 'oidc_refresh_token', 'oidc_agent_account'):
+        assert name in fields, name
+    assert fields['oidc_client_auth']['choices'] == ['post', 'basic']
+    # A one-time code is spent at one login within seconds: a stored one is useless to the next job.
+    assert 'oidc_otp' not in fields
+    assert not [name for name in CREDENTIAL_TYPE['injectors']['env'] if 'OTP' in name]
+    assert not [name for name in CREDENTIAL_TYPE['injectors']['extra_vars'] if 'otp' in name]
+    assert {'oidc_server', 'oidc_agent'} <= set(fields['auth_method']['choices'])
 
 
 def test_injected_names_are_the_ones_the_lookup_reads():
@@ -275,20 +305,36 @@ def test_secrets_reach_the_job_as_extra_vars_and_files_never_as_environment(tmp_
         'token': 'token-for-the-injection-test',
         'identity_content': _read(server['keys']['ed25519_openssh_encrypted']['path']),
         'identity_passphrase': 'passphrase-for-the-injection-test',
+        'oidc_client_secret': 'client-secret-for-the-injection-test',
+        'oidc_refresh_token': 'refresh-token-for-the-injection-test',
     }
-    env, args = inject_credential(CREDENTIAL_TYPE, dict(secrets, url='https://site.example.org/S/rest/core', username='u'),
-                                  str(tmp_path))
+    assert sorted(secrets) == SECRET_FIELDS  # a new secret input is added here, and so checked
+    settings = {'url': 'https://site.example.org/S/rest/core', 'username': 'u',
+                'oidc_token_endpoint': 'https://idp.example.org/realms/hpc/protocol/openid-connect/token',
+                'oidc_issuer': 'https://idp.example.org/realms/hpc', 'oidc_client_id': 'unicore-awx',
+                'oidc_scope': 'openid offline_access', 'oidc_agent_account': 'hpc-account'}
+    env, args = inject_credential(CREDENTIAL_TYPE, dict(secrets, **settings), str(tmp_path))
     for name, secret in secrets.items():
         leaked = sum(1 for value in env.values() if secret.strip() in value)
         assert leaked == 0, '%s is in the environment' % name
-    extra_vars = _read(args[1][1:])
-    assert '!unsafe' in extra_vars
-    assert secrets['password'] in extra_vars and secrets['token'] in extra_vars
-    assert 'PRIVATE KEY' not in extra_vars
+    extra_vars_text = _read(args[1][1:])
+    assert '!unsafe' in extra_vars_text
+    extra_vars = yaml.load(extra_vars_text, Loader=UnsafeLoader)
+    assert extra_vars == {'unicore_password': secrets['password'], 'unicore_token': secrets['token'],
+                          'unicore_identity_passphrase': secrets['identity_passphrase'],
+                          'unicore_oidc_client_secret': secrets['oidc_client_secret'],
+                          'unicore_oidc_refresh_token': secrets['oidc_refresh_token']}
+    assert 'PRIVATE KEY' not in extra_vars_text
     assert _read(env['UNICORE_IDENTITY']) == secrets['identity_content']
     assert env['UNICORE_URL'] == 'https://site.example.org/S/rest/core'
     assert env['UNICORE_AUTH_METHOD'] == 'auto'
     assert env['UNICORE_CA_PATH'] == ''  # no CA given: no CA file named
+    assert env['UNICORE_OIDC_TOKEN_ENDPOINT'] == settings['oidc_token_endpoint']
+    assert env['UNICORE_OIDC_ISSUER'] == settings['oidc_issuer']
+    assert env['UNICORE_OIDC_CLIENT_ID'] == 'unicore-awx'
+    assert env['UNICORE_OIDC_CLIENT_AUTH'] == 'post'  # left blank: the collection's default
+    assert env['UNICORE_OIDC_SCOPE'] == 'openid offline_access'
+    assert env['UNICORE_OIDC_AGENT_ACCOUNT'] == 'hpc-account'
 
 
 # --- playbooks and roles through ansible-runner ---------------------------------
@@ -440,6 +486,268 @@ def test_access_check_role_job_checks_every_site_with_the_injected_credential(tm
     assert stats['requests']['per_site'].get('PARTNER-SITE', 0) >= 1
     assert stats['forbidden_403'] == 0
     job.assert_never_shown(password_credential['password'])
+
+
+# --- OIDC: a refresh token kept in the credential --------------------------------
+
+ACCESS_INFO_PLAYBOOK = '---\n- name: Check the login\n  ansible.builtin.import_playbook: unicore.auth.access_info\n'
+REFRESH_TOKEN_FILE = os.path.join('.cache', 'unicore.auth', 'oidc-refresh-tokens')  # under HOME: the collection's default
+
+
+def _oidc_refresh_token(server, client):
+    """What a person does once before filling in the credential: log in at the provider, keep the refresh token.
+
+    A password grant as demouser with the scope an offline token is asked for; the test zeroes the
+    counters afterwards, so that a job's grants are counted alone.
+    """
+    oidc = server['oidc']
+    user = oidc['users']['demouser']
+    form = {'grant_type': 'password', 'username': user['username'], 'password': user['password'], 'scope': 'openid offline_access'}
+    response = requests.post(oidc['token_endpoint'], data=form, auth=(client['id'], client['secret']), verify=server['ca_cert'], timeout=10)
+    assert response.status_code == 200, response.json().get('error')
+    return response.json()['refresh_token']
+
+
+class IssuedOidcTokens:
+    """The tokens the provider issues from now on, read from its log (``access TOKEN``, ``refresh TOKEN``)."""
+
+    def __init__(self, server):
+        self.path = server['oidc']['issued_tokens_log']
+        self.seen = len(self._lines())
+
+    def _lines(self):
+        return _read(self.path).splitlines()
+
+    def new(self):
+        """{'access': [...], 'refresh': [...]} issued since the last call (or since creation)."""
+        lines = self._lines()
+        issued = {'access': [], 'refresh': []}
+        for line in lines[self.seen:]:
+            kind, token = line.split(' ', 1)
+            issued[kind].append(token)
+        self.seen = len(lines)
+        return issued
+
+
+def _oidc_credential(server, client, refresh_token, provider='oidc_token_endpoint', client_auth=''):
+    """A UNICORE credential for an OIDC login with a kept refresh token: no password, no username."""
+    oidc = server['oidc']
+    return {
+        'url': server['sites']['DEMO-SITE']['url'],
+        'ca_cert': _read(server['ca_cert']),
+        provider: oidc['token_endpoint'] if provider == 'oidc_token_endpoint' else oidc['issuer'],
+        'oidc_client_id': client['id'],
+        'oidc_client_secret': client['secret'],
+        'oidc_client_auth': client_auth,
+        'oidc_refresh_token': refresh_token,
+    }
+
+
+def _run_in_fresh_container(tmp_path, name, credential, inventory_vars=None, home=None):
+    """One AWX job of unicore.auth.access_info in its own private data directory and an empty HOME (or ``home``)."""
+    if home is None:
+        home = tmp_path / (name + '-home')
+        home.mkdir()
+    job = Job(tmp_path, LOCALHOST, name=name)
+    job.add_file('access_info.yml', ACCESS_INFO_PLAYBOOK)
+    if inventory_vars:
+        job.add_file('group_vars/all.yml', '---\n' + yaml.safe_dump(inventory_vars), where='inventory')
+    job.run('access_info.yml', credential, envvars={'HOME': str(home)})
+    job.home = str(home)
+    return job
+
+
+def _kept_refresh_token(job, server):
+    """The refresh token the collection kept in the job's HOME (lost with the job's container in AWX)."""
+    with open(os.path.join(job.home, REFRESH_TOKEN_FILE), encoding='utf-8') as kept:
+        return json.load(kept)[server['oidc']['token_endpoint']]['refresh_token']
+
+
+@pytest.mark.parametrize('provider, client_auth', [('oidc_token_endpoint', ''), ('oidc_issuer', 'basic')],
+                         ids=['token-endpoint-post', 'issuer-basic'])
+def test_access_info_job_with_an_oidc_refresh_token_credential(tmp_path, server, control, provider, client_auth):
+    client = server['oidc']['clients']['confidential']
+    refresh_token = _oidc_refresh_token(server, client)
+    issued = IssuedOidcTokens(server)
+    control.reset()
+    # auth_method left blank: auto picks oidc_server from the refresh token and the provider
+    credential = _oidc_credential(server, client, refresh_token, provider, client_auth)
+
+    job = _run_in_fresh_container(tmp_path, 'job', credential)
+
+    job.assert_successful()
+    assert 'Logged in as:   %s' % _demo_dn(server) in job.stdout
+    assert 'Authenticated:  OAUTH' in job.stdout
+    stats = control.stats()
+    assert stats['oidc_grants'] == {'refresh_token': {'ok': 1}}, stats['oidc_grants']   # and no password grant
+    assert stats['oidc_discovery'] == (1 if provider == 'oidc_issuer' else 0)
+    assert stats['full_authentications'] == {'OAUTH': 1}
+    new = issued.new()
+    assert len(new['access']) == 1 and len(new['refresh']) == 1
+    # the rotated refresh token is kept where the collection keeps it, in the job's HOME: gone with the container
+    kept = _kept_refresh_token(job, server) == new['refresh'][0]
+    assert kept is True, 'the rotated refresh token is not the one kept in HOME'
+    job.assert_never_shown(client['secret'], refresh_token, new['refresh'][0], new['access'][0])
+
+
+def test_a_non_rotating_provider_takes_the_same_stored_refresh_token_in_every_job(tmp_path, server, control):
+    # The client stands for Keycloak with "Revoke Refresh Token" off, its default: what AWX needs.
+    client = server['oidc']['clients']['reusable_refresh']
+    refresh_token = _oidc_refresh_token(server, client)
+    issued = IssuedOidcTokens(server)
+    credential = _oidc_credential(server, client, refresh_token)
+    shown = [client['secret'], refresh_token]
+    jobs = []
+    for name in ('job1', 'job2'):
+        control.reset()
+        job = _run_in_fresh_container(tmp_path, name, credential)
+        job.assert_successful()
+        assert 'Authenticated:  OAUTH' in job.stdout
+        stats = control.stats()
+        assert stats['oidc_grants'] == {'refresh_token': {'ok': 1}}, (name, stats['oidc_grants'])
+        assert stats['full_authentications'] == {'OAUTH': 1}
+        new = issued.new()
+        assert len(new['access']) == 1 and len(new['refresh']) == 1
+        shown += new['access'] + new['refresh']
+        jobs.append(job)
+    for job in jobs:
+        job.assert_never_shown(*shown)
+
+
+def test_a_rotating_provider_spends_the_stored_refresh_token_in_the_first_job(tmp_path, server, control):
+    client = server['oidc']['clients']['confidential']   # rotates: a used refresh token is refused from then on
+    refresh_token = _oidc_refresh_token(server, client)
+    issued = IssuedOidcTokens(server)
+    credential = _oidc_credential(server, client, refresh_token)
+
+    control.reset()
+    first = _run_in_fresh_container(tmp_path, 'job1', credential)
+    first.assert_successful()
+    assert control.stats()['oidc_grants'] == {'refresh_token': {'ok': 1}}
+    new = issued.new()
+
+    control.reset()
+    second = _run_in_fresh_container(tmp_path, 'job2', credential)   # the same credential, a new container
+    assert second.result.status == 'failed'
+    assert 'refused oidc_refresh_token: invalid_grant' in second.stdout
+    assert 'used already' in second.stdout and 'give a new one' in second.stdout
+    stats = control.stats()
+    assert stats['oidc_grants'] == {'refresh_token': {'invalid_grant': 1}}, stats['oidc_grants']   # no password to fall back to
+    assert stats['full_authentications'] == {}
+    assert issued.new() == {'access': [], 'refresh': []}
+
+    # Where the first job's HOME is kept, the refresh token kept there replaced the credential's (the file
+    # says it descends from it) and goes first: the third job logs in, and keeps the next one.
+    control.reset()
+    third = _run_in_fresh_container(tmp_path, 'job3', credential, home=first.home)
+    third.assert_successful()
+    assert control.stats()['oidc_grants'] == {'refresh_token': {'ok': 1}}
+    newer = issued.new()
+    kept = _kept_refresh_token(third, server) == newer['refresh'][0]
+    assert kept is True, 'the refresh token of the third job is not the one kept'
+    for job in (first, second, third):
+        job.assert_never_shown(client['secret'], refresh_token, new['refresh'][0], new['access'][0], *(newer['access'] + newer['refresh']))
+
+
+def test_a_rotating_provider_works_with_the_refresh_token_file_on_storage_every_job_mounts(tmp_path, server, control):
+    # The other way out: no refresh token in the credential, and the collection's refresh-token file on a
+    # volume that every job's container mounts, named by an inventory variable. Each login spends the
+    # token kept there and keeps the one the answer carries, under the file's lock.
+    client = server['oidc']['clients']['confidential']
+    refresh_token = _oidc_refresh_token(server, client)
+    issued = IssuedOidcTokens(server)
+    volume = tmp_path / 'volume'
+    volume.mkdir(mode=0o700)
+    token_file = str(volume / 'oidc-refresh-tokens')
+    # seeded once, in the format UCC, PyUNICORE and the collection keep it
+    with os.fdopen(os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w', encoding='utf-8') as seed:
+        json.dump({server['oidc']['token_endpoint']: {'refresh_token': refresh_token}}, seed)
+    credential = _oidc_credential(server, client, '')   # the refresh token field left blank
+    shown = [client['secret'], refresh_token]
+    jobs = []
+    for name in ('job1', 'job2', 'job3'):
+        control.reset()
+        job = _run_in_fresh_container(tmp_path, name, credential, inventory_vars={'unicore_oidc_refresh_token_file': token_file})
+        job.assert_successful()
+        assert 'Authenticated:  OAUTH' in job.stdout
+        stats = control.stats()
+        assert stats['oidc_grants'] == {'refresh_token': {'ok': 1}}, (name, stats['oidc_grants'])
+        new = issued.new()
+        with open(token_file, encoding='utf-8') as kept_file:
+            kept = json.load(kept_file)[server['oidc']['token_endpoint']]['refresh_token'] == new['refresh'][0]
+        assert kept is True, '%s: the file does not hold the refresh token of the last answer' % name
+        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        assert not os.path.exists(os.path.join(job.home, REFRESH_TOKEN_FILE))   # nothing kept in the container
+        shown += new['access'] + new['refresh']
+        jobs.append(job)
+    for job in jobs:
+        job.assert_never_shown(*shown)
+
+
+@pytest.mark.parametrize('client_name', ['reusable_refresh', 'confidential'])
+def test_access_check_job_logs_in_at_two_sites_with_the_stored_refresh_token(tmp_path, server, control, client_name):
+    # One module run per site, each a login at the provider. The second uses the refresh token the first one
+    # kept in the job's HOME in place of the credential's, so a rotating provider works within one job too.
+    client = server['oidc']['clients'][client_name]
+    refresh_token = _oidc_refresh_token(server, client)
+    issued = IssuedOidcTokens(server)
+    control.reset()
+    home = tmp_path / 'home'
+    home.mkdir()
+    sites = [{'name': 'DEMO-SITE', 'url': server['sites']['DEMO-SITE']['url']},
+             {'name': 'PARTNER-SITE', 'url': server['sites']['PARTNER-SITE']['url']}]
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('preflight.yml', '---\n- name: Preflight\n  hosts: localhost\n  gather_facts: false\n'
+                                  '  roles:\n    - role: unicore.auth.access_check\n')
+
+    job.run('preflight.yml', _oidc_credential(server, client, refresh_token), extra_vars={'access_check_sites': sites},
+            envvars={'HOME': str(home)})
+
+    stats = control.stats()
+    job.assert_successful()
+    assert stats['oidc_grants'] == {'refresh_token': {'ok': 2}}, stats['oidc_grants']
+    assert stats['full_authentications'] == {'OAUTH': 2}
+    assert stats['requests']['per_site'].get('PARTNER-SITE', 0) >= 1
+    new = issued.new()
+    job.assert_never_shown(client['secret'], refresh_token, *(new['access'] + new['refresh']))
+
+
+def _module_defaults_example():
+    """The play of docs/awx.md that maps the injected values to the modules' options."""
+    blocks = re.findall(r'```yaml\n(.*?)```', _read(os.path.join(COLLECTION_ROOT, 'docs', 'awx.md')), re.S)
+    examples = [block for block in blocks if 'group/unicore.auth.unicore:' in block and 'UNICORE_URL' in block]
+    assert len(examples) == 1, len(examples)
+    return examples[0]
+
+
+@pytest.mark.parametrize('login', ['password', 'oidc'])
+def test_the_module_defaults_example_of_the_awx_guide_logs_in_with_the_injected_credential(
+        tmp_path, server, control, password_credential, login):
+    if login == 'oidc':
+        client = server['oidc']['clients']['confidential']
+        refresh_token = _oidc_refresh_token(server, client)
+        credential = _oidc_credential(server, client, refresh_token)
+        shown = [client['secret'], refresh_token]
+    else:
+        credential = password_credential
+        shown = [password_credential['password']]
+    control.reset()
+    home = tmp_path / 'home'
+    home.mkdir()
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('modules.yml', '---\n' + _module_defaults_example())
+
+    job.run('modules.yml', credential, envvars={'HOME': str(home)})
+
+    job.assert_successful()
+    stats = control.stats()
+    if login == 'oidc':
+        assert stats['full_authentications'] == {'OAUTH': 1}
+        assert stats['oidc_grants'] == {'refresh_token': {'ok': 1}}, stats['oidc_grants']
+    else:
+        assert stats['full_authentications'] == {'PASSWORD_FILE': 1}
+        assert stats['oidc_grants'] == {}
+    job.assert_never_shown(*shown)
 
 
 # --- registering the credential type --------------------------------------------

@@ -135,6 +135,50 @@ def test_refresh_rotates_and_the_used_refresh_token_is_refused(password_login, r
     assert refresh(second.json()['refresh_token']).status_code == 200
 
 
+def test_the_reusable_refresh_client_answers_with_new_tokens_and_the_used_refresh_token_stays_good(
+        token_request, site_login, control, oidc, refresh):
+    """As a Keycloak realm with "Revoke Refresh Token" off: what a refresh token kept in AWX or Vault needs."""
+    reusable = oidc['clients']['reusable_refresh']
+    assert reusable['rotates_refresh_tokens'] is False
+    assert reusable['id'] not in (oidc['clients']['confidential']['id'], oidc['clients']['public']['id'])
+
+    def reusable_refresh(refresh_token):
+        return token_request({'grant_type': 'refresh_token', 'refresh_token': refresh_token}, auth=(reusable['id'], reusable['secret']))
+
+    login = token_request({'grant_type': 'password', 'username': 'demouser', 'password': 'test123', 'scope': 'openid offline_access'},
+                          auth=(reusable['id'], reusable['secret']))
+    assert login.status_code == 200, login.json().get('error_description')
+    assert_token_answer(login.json(), oidc, scope='openid offline_access')
+    kept = login.json()['refresh_token']
+    answers = [reusable_refresh(kept) for _attempt in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200], [answer.json().get('error_description') for answer in answers]
+    for answer in answers:
+        assert_token_answer(answer.json(), oidc, scope='openid offline_access')
+    # each answer carries new tokens, as Keycloak's do; the one the last answer carried works as well
+    assert len({answer.json()['refresh_token'] for answer in answers} | {kept}) == 4
+    assert len({answer.json()['access_token'] for answer in answers} | {login.json()['access_token']}) == 4
+    assert reusable_refresh(answers[-1].json()['refresh_token']).status_code == 200
+    assert site_login(answers[0].json()['access_token']).json()['client']['authenticationMethod'] == 'OAUTH'
+    # still bound to its client: the rotating confidential client may not use it, and that refusal spends nothing
+    assert_error(refresh(kept), 400, 'invalid_grant', "client don't match")
+    assert reusable_refresh(kept).status_code == 200
+    # and it still expires
+    control.expire_oidc_refresh_tokens()
+    assert_error(reusable_refresh(kept), 400, 'invalid_grant', 'not active')
+    assert control.stats()['oidc_grants'] == {'password': {'ok': 1}, 'refresh_token': {'ok': 5, 'invalid_grant': 2}}
+
+
+def test_the_rotating_clients_still_refuse_a_used_refresh_token_of_their_own(password_login, refresh, token_request, oidc):
+    # the reusable client's setting is its own: a confidential client's token is still used up by a refresh,
+    # also when the reusable client's credentials present it
+    reusable = oidc['clients']['reusable_refresh']
+    answer = password_login()
+    assert_error(token_request({'grant_type': 'refresh_token', 'refresh_token': answer['refresh_token']},
+                               auth=(reusable['id'], reusable['secret'])), 400, 'invalid_grant', "client don't match")
+    assert refresh(answer['refresh_token']).status_code == 200
+    assert_error(refresh(answer['refresh_token']), 400, 'invalid_grant', 'already used')
+
+
 def test_refresh_keeps_the_granted_scope_and_refuses_a_wider_one(password_login, refresh, token_request, confidential):
     answer = password_login(scope='openid offline_access')
     refreshed = refresh(answer['refresh_token'])

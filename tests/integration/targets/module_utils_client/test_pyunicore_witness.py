@@ -10,7 +10,9 @@ import os
 import shutil
 import socket
 import ssl
+import stat
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -144,6 +146,113 @@ def test_oidc_server_token_logs_in_again_with_the_kept_refresh_token_alone(pyuni
     credential = oidc_server_token(**{'oidc.password': 'never-sent'})
     assert pyunicore_site(credential).access_info()['authenticationMethod'] == 'OAUTH'
     assert 'password' not in control.stats()['oidc_grants']
+
+
+def run_collection_module(module, args, private_vars, work_dir):
+    """The result of ``ansible localhost -m MODULE``: the collection's module run by Ansible itself.
+
+    ``args`` may name variables of ``private_vars``, which go to Ansible in a 0600
+    file in ``work_dir``, never on the command line. The run inherits the suite's
+    Ansible configuration (-vvvv, log_path), so the secrets scan reads its output.
+    """
+    ansible = shutil.which('ansible')
+    if ansible is None:
+        pytest.fail('ansible is not on PATH: runme.sh runs in the venv of ansible-test')
+    vars_path = os.path.join(work_dir, 'module-vars.json')
+    with os.fdopen(os.open(vars_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w', encoding='utf-8') as vars_file:
+        # the interpreter of this test, which has the module's requirements; implicit localhost, connection local
+        json.dump(dict(private_vars, ansible_python_interpreter=sys.executable), vars_file)
+    # credentials only from the arguments; no JUnit file of Ansible's own among the target's
+    env = {name: value for name, value in os.environ.items() if not name.startswith('UNICORE_') or name == 'UNICORE_INTEGRATION_CONFIG'}
+    env.update(JUNIT_OUTPUT_DIR=work_dir, ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+    completed = subprocess.run([ansible, 'localhost', '-m', module, '-a', json.dumps(args), '-e', '@' + vars_path], env=env,
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+    sys.stdout.write(completed.stdout)
+    sys.stderr.write(completed.stderr[-5000:])
+    # the ad hoc output: "localhost | SUCCESS => {...}" (or FAILED!), the JSON over one or more lines
+    start = completed.stdout.find('localhost | ')
+    brace = completed.stdout.find('{', start) if start >= 0 else -1
+    if brace < 0:
+        pytest.fail('ansible -m %s gave no result (exit status %d)' % (module, completed.returncode))
+    result = json.JSONDecoder().raw_decode(completed.stdout[brace:])[0]
+    if completed.returncode != 0 or result.get('failed'):
+        pytest.fail('ansible -m %s failed (exit status %d): %s' % (module, completed.returncode, result.get('msg')))
+    return result
+
+
+def test_the_collection_logs_in_with_the_refresh_token_file_pyunicore_wrote(oidc_server_token, control, server, tmp_path, site_url,
+                                                                            same_dn):
+    """A refresh-token file written by PyUNICORE's OIDCServerToken (UCC's format) serves the module as it is.
+
+    PyUNICORE logs in once, with the password grant, into a file that does not exist
+    yet: its store_refresh_token() re-reads the file before writing it, finds none,
+    and writes the refresh token the provider just issued, so the file holds a live
+    one. (A second get_token() would refresh, spend that token, and, by the 2.0.2 bug
+    pinned above, write the spent one back: the file would then hold a token the
+    provider refuses.) PyUNICORE is given the file's path: its default,
+    HOME + ".ucc/refresh-tokens", lacks a slash, and it neither expands "~" nor
+    creates the directory. The module, given that path and no password, logs in with
+    one refresh grant and writes the rotated token back in the same format, 0600;
+    PyUNICORE then logs in from the file the module wrote, again without a password grant.
+    The module runs as a playbook runs it, through ``ansible localhost -m`` with the
+    collection on ANSIBLE_COLLECTIONS_PATH (runme.sh has it), not through module_utils:
+    what is shown is what a user gets, option handling and no_log included.
+    """
+    endpoint = server['oidc']['token_endpoint']
+    demouser_dn = server['users']['demouser']['dn']
+    refresh_file = tmp_path / 'refresh-tokens'
+    oidc_server_token().get_token()
+    stats = control.stats()
+    print('counters, PyUNICORE logs in: %s' % json.dumps(stats, sort_keys=True))
+    assert stats['oidc_grants'] == {'password': {'ok': 1}}
+    with open(refresh_file, encoding='utf-8') as written:
+        pyunicore_entries = json.load(written)
+    if list(pyunicore_entries) != [endpoint] or list(pyunicore_entries[endpoint]) != ['refresh_token']:
+        pytest.fail('PyUNICORE wrote its refresh-token file in another format: keys %s' % sorted(pyunicore_entries))
+    # PyUNICORE opens it with the umask's mode; as under the usual umask 022, whatever this one is
+    os.chmod(refresh_file, 0o644)
+    control.reset()
+
+    result = run_collection_module('unicore.auth.unicore_access_info', {
+        'url': '{{ site_url }}',
+        'ca_path': '{{ ca_path }}',
+        'auth_method': 'oidc_server',
+        'oidc_token_endpoint': '{{ token_endpoint }}',
+        'oidc_client_id': '{{ client_id }}',
+        'oidc_client_secret': '{{ client_secret }}',
+        'oidc_refresh_token_file': '{{ refresh_file }}',
+    }, {
+        'site_url': site_url,
+        'ca_path': server['ca_cert'],
+        'token_endpoint': endpoint,
+        'client_id': server['oidc']['clients']['confidential']['id'],
+        'client_secret': server['oidc']['clients']['confidential']['secret'],
+        'refresh_file': str(refresh_file),
+    }, str(tmp_path))
+    stats = control.stats()
+    print('counters, the module logs in with the file PyUNICORE wrote: %s' % json.dumps(stats, sort_keys=True))
+    assert result['access_info']['authentication_method'] == 'OAUTH'
+    assert same_dn(result['access_info']['dn'], demouser_dn)
+    assert stats['oidc_grants'] == {'refresh_token': {'ok': 1}}
+    assert stats['requests']['per_site'] == {'OIDC': 1, 'DEMO-SITE': 1}
+    assert stats['full_authentications'] == {'OAUTH': 1}
+    assert stats['tokens_issued']['total'] == 0
+
+    with open(refresh_file, encoding='utf-8') as written:
+        collection_entries = json.load(written)
+    # compared without showing them: they are live refresh tokens
+    if list(collection_entries) != [endpoint] or list(collection_entries[endpoint]) != ['refresh_token']:
+        pytest.fail('the module wrote the refresh-token file in another format: keys %s' % sorted(collection_entries))
+    if collection_entries[endpoint]['refresh_token'] == pyunicore_entries[endpoint]['refresh_token']:
+        pytest.fail('the module kept the refresh token it spent, not the rotated one')
+    assert stat.S_IMODE(os.stat(refresh_file).st_mode) == 0o600
+
+    control.reset()
+    # a wrong password (none at all would make PyUNICORE prompt for one): a password grant would show in the counters
+    oidc_server_token(**{'oidc.password': 'never-sent'}).get_token()
+    stats = control.stats()
+    print('counters, PyUNICORE logs in with the file the module wrote: %s' % json.dumps(stats, sort_keys=True))
+    assert stats['oidc_grants'] == {'refresh_token': {'ok': 1}}
 
 
 def test_oidc_server_token_falls_back_to_the_password_when_the_kept_refresh_token_expired(oidc_server_token, control):

@@ -11,6 +11,7 @@ integration tests log in at the test server's OIDC provider.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from urllib.parse import parse_qs
@@ -22,6 +23,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._errors import Unicor
 from ansible_collections.unicore.auth.plugins.module_utils._oidc_credentials import (
     OidcProvider,
     OidcServerCredential,
+    KeptRefreshToken,
     RefreshTokenStore,
 )
 
@@ -74,8 +76,8 @@ def test_auto_picks_oidc_server_for_a_refresh_token_endpoint_or_issuer(options):
 def test_a_kept_refresh_token_is_spent_first_and_its_successor_kept(provider, reply):
     kept = []
     oidc, adapter = provider([granted(reply)], username='demouser', password='test123')
-    assert oidc.log_in(ENDPOINT, 'refresh-1', kept.append) == 'access-1'
-    assert kept == ['refresh-2']
+    assert oidc.log_in(ENDPOINT, KeptRefreshToken('refresh-1', None), kept.append) == 'access-1'
+    assert kept == [KeptRefreshToken('refresh-2', None)]
     form = form_of(adapter.requests[0])
     assert form == {'grant_type': 'refresh_token', 'refresh_token': 'refresh-1', 'client_id': 'unicore-client',
                     'client_secret': 'client-s3cret'}
@@ -93,19 +95,54 @@ def test_without_a_refresh_token_the_password_grant_sends_user_scope_and_otp(pro
 
 def test_a_refused_kept_refresh_token_falls_back_to_the_password(provider, reply):
     oidc, adapter = provider([refused(reply), granted(reply)], username='demouser', password='test123')
-    assert oidc.log_in(ENDPOINT, 'refresh-1', None) == 'access-1'
+    assert oidc.log_in(ENDPOINT, KeptRefreshToken('refresh-1', None), None) == 'access-1'
     assert [form_of(request)['grant_type'] for request in adapter.requests] == ['refresh_token', 'password']
 
 
 def test_a_refused_given_refresh_token_without_a_password_says_it_expired_or_was_used(provider, reply):
     oidc, adapter = provider([refused(reply)], oidc_refresh_token='given-refresh-token')
     with pytest.raises(UnicoreError) as error:
-        oidc.log_in(ENDPOINT, 'kept-one', None)
+        oidc.log_in(ENDPOINT, KeptRefreshToken('kept-one', None), None)
     message = str(error.value)
     assert message.startswith('the OIDC provider at %s refused oidc_refresh_token: invalid_grant (Token is not active)' % ENDPOINT)
     assert 'expired or was used already' in message and 'give a new one' in message
     assert 'given-refresh-token' not in message and 'client-s3cret' not in message
     assert form_of(adapter.requests[0])['refresh_token'] == 'given-refresh-token'
+
+
+def given_digest(token):
+    return hashlib.sha256(token.encode('utf-8')).hexdigest()
+
+
+def test_a_kept_token_that_replaced_the_given_one_goes_first(provider, reply):
+    # A rotating provider spent the given token at the last login: its successor, kept, is the given token's current form.
+    kept = []
+    oidc, adapter = provider([granted(reply)], oidc_refresh_token='given-refresh-token')
+    assert oidc.log_in(ENDPOINT, KeptRefreshToken('successor', given_digest('given-refresh-token')), kept.append) == 'access-1'
+    assert [form_of(request)['refresh_token'] for request in adapter.requests] == ['successor']
+    assert kept == [KeptRefreshToken('refresh-2', given_digest('given-refresh-token'))]
+
+
+def test_the_given_token_follows_when_its_kept_successor_is_refused(provider, reply):
+    oidc, adapter = provider([refused(reply), granted(reply)], oidc_refresh_token='given-refresh-token')
+    assert oidc.log_in(ENDPOINT, KeptRefreshToken('successor', given_digest('given-refresh-token')), None) == 'access-1'
+    assert [form_of(request)['refresh_token'] for request in adapter.requests] == ['successor', 'given-refresh-token']
+
+
+def test_a_kept_token_of_another_given_one_or_of_a_password_login_is_not_used_for_a_given_token(provider, reply):
+    for kept_from in (given_digest('another-given-token'), None):
+        kept = []
+        oidc, adapter = provider([granted(reply)], oidc_refresh_token='given-refresh-token')
+        oidc.log_in(ENDPOINT, KeptRefreshToken('unrelated', kept_from), kept.append)
+        assert [form_of(request)['refresh_token'] for request in adapter.requests] == ['given-refresh-token']
+        assert kept == [KeptRefreshToken('refresh-2', given_digest('given-refresh-token'))]
+
+
+def test_a_password_login_keeps_a_token_that_descends_from_no_given_one(provider, reply):
+    kept = []
+    oidc, dummy = provider([refused(reply), granted(reply)], username='demouser', password='test123')
+    oidc.log_in(ENDPOINT, KeptRefreshToken('stale', given_digest('given-refresh-token')), kept.append)
+    assert kept == [KeptRefreshToken('refresh-2', None)]
 
 
 def test_a_wrong_client_secret_names_the_client_options(provider, reply):
@@ -172,17 +209,28 @@ def test_the_store_reads_ucc_s_format_and_keeps_the_other_endpoints(tmp_path):
     path.chmod(0o600)
     store = RefreshTokenStore(str(path))
     with store.locked():
-        assert store.get(ENDPOINT) == 'old'
-        store.put(ENDPOINT, 'new')
+        assert store.get(ENDPOINT) == KeptRefreshToken('old', None)
+        store.put(ENDPOINT, KeptRefreshToken('new', None))
     assert json.loads(path.read_text()) == {'https://other.example/token': {'refresh_token': 'other-one'}, ENDPOINT: {'refresh_token': 'new'}}
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_the_store_names_the_given_token_an_entry_descends_from_beside_ucc_s_key(tmp_path):
+    path = tmp_path / 'refresh-tokens'
+    store = RefreshTokenStore(str(path))
+    with store.locked():
+        store.put(ENDPOINT, KeptRefreshToken('successor', 'f' * 64))
+        assert store.get(ENDPOINT) == KeptRefreshToken('successor', 'f' * 64)
+        assert json.loads(path.read_text()) == {ENDPOINT: {'refresh_token': 'successor', 'unicore_auth_from_given': 'f' * 64}}
+        store.put(ENDPOINT, KeptRefreshToken('after-a-password-login', None))
+    assert json.loads(path.read_text()) == {ENDPOINT: {'refresh_token': 'after-a-password-login'}}
 
 
 def test_a_new_store_is_private(tmp_path):
     store = RefreshTokenStore(str(tmp_path / 'new' / 'refresh-tokens'))
     with store.locked():
         assert store.get(ENDPOINT) is None
-        store.put(ENDPOINT, 'first')
+        store.put(ENDPOINT, KeptRefreshToken('first', None))
     assert os.stat(tmp_path / 'new').st_mode & 0o777 == 0o700
     assert os.stat(tmp_path / 'new' / 'refresh-tokens').st_mode & 0o777 == 0o600
 
