@@ -14,12 +14,12 @@ options:
   auth_method:
     description:
       - How to authenticate.
-      - "V(auto) picks from what is given: O(token) means V(bearer); O(oidc_refresh_token), O(oidc_token_endpoint) or O(oidc_issuer) means V(oidc_server);
+      - "V(auto) picks from what is given: O(token) or O(token_file) means V(bearer); O(oidc_refresh_token), O(oidc_token_endpoint) or O(oidc_issuer) means V(oidc_server);
         O(oidc_agent_account) means V(oidc_agent); O(identity) or O(identity_content) means V(ssh_key); O(password) means V(password)."
       - "Anonymous access is never guessed: with no credentials V(auto) fails; set V(anonymous) to call the site anonymously."
       - V(password) sends HTTP Basic O(username) and O(password).
       - V(basic_token) sends O(token) as an already encoded HTTP Basic value.
-      - "V(bearer) sends O(token): an OIDC access token or a token issued by a UNICORE site."
+      - "V(bearer) sends O(token), or the token in O(token_file): an OIDC access token or a token issued by a UNICORE site."
       - V(ssh_key) signs a short-lived JWT with the user's private key (O(identity) or O(identity_content));
         the site checks it against the user's registered public keys.
       - V(ssh_agent) has the same JWT signed by a key that ssh-agent holds (O(ssh_agent_socket)), so that neither the private key
@@ -48,7 +48,16 @@ options:
       - "For O(auth_method=bearer): an OIDC access token, or a token issued by a UNICORE site."
       - For O(auth_method=basic_token), the already encoded HTTP Basic value.
       - Visible ASCII characters only, without white space inside; surrounding white space, such as a file's final newline, is ignored.
+      - Mutually exclusive with O(token_file).
     type: str
+  token_file:
+    description:
+      - "For O(auth_method=bearer): a file that holds the token, on the host the module runs on (the controller for the lookup),
+        for example one that P(unicore.auth.workflow_token#role) installed or another tool wrote."
+      - One line of visible ASCII characters; surrounding white space is ignored. A file that is missing, unreadable, empty, longer
+        than 64 KiB or holds anything else is an error naming the path, never showing the content.
+      - The lookup reads it through Ansible's loader, so it may be encrypted with ansible-vault.
+    type: path
   identity:
     description:
       - Private key file for O(auth_method=ssh_key) (or the service key for O(auth_method=trusted_service)).
@@ -198,6 +207,14 @@ options:
         key: token
     vars:
       - name: unicore_token
+  token_file:
+    env:
+      - name: UNICORE_TOKEN_FILE
+    ini:
+      - section: unicore
+        key: token_file
+    vars:
+      - name: unicore_token_file
   identity:
     env:
       - name: UNICORE_IDENTITY

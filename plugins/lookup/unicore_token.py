@@ -109,7 +109,9 @@ from ansible.utils.display import Display
 OPTION_DEFINITIONS = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'plugin_utils', '_unicore_token_options.json')
 
 # Bump when what an answer depends on, or its entry, changes: older answers are then not found.
-ANSWER_FORMAT = 3
+ANSWER_FORMAT = 4
+# More than a token file may hold (_credentials.MAX_TOKEN_FILE_BYTES), so that a longer file is told apart too.
+MAX_TOKEN_FILE_READ = 64 * 1024 + 1
 # Without ca_path, these name the CA bundle that verifies the site (_connection_options._verify_setting).
 CA_BUNDLE_ENVIRONMENT = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
 
@@ -344,10 +346,27 @@ def _answer_key(sources):
     """
     try:
         return json.dumps({'format': ANSWER_FORMAT, 'sources': sources, 'cwd': os.getcwd(), 'home': os.environ.get('HOME'),
-                           'ca_bundles': [os.environ.get(name) for name in CA_BUNDLE_ENVIRONMENT]},
+                           'ca_bundles': [os.environ.get(name) for name in CA_BUNDLE_ENVIRONMENT],
+                           'token_files': _token_files(sources)},
                           sort_keys=True, separators=(',', ':'), default=str)
     except (OSError, TypeError, ValueError):
         return None
+
+
+def _token_files(sources):
+    """A digest of each file that a source names as token_file: a token read from a file is only answered while the file is unchanged.
+
+    Every source's value counts, not only the one that wins, so that this
+    needs none of the rules of precedence; a file that cannot be read here is
+    left to the rules to report.
+    """
+    named = [sources['direct'].get('token_file'), sources['variables'].get('unicore_token_file'),
+             sources['environment'].get('UNICORE_TOKEN_FILE'), sources['ini'].get('token_file')]
+    digests = {}
+    for path in (str(value) for value in named if value):
+        with open(os.path.expanduser(path), 'rb') as token_file:
+            digests[path] = hashlib.blake2b(token_file.read(MAX_TOKEN_FILE_READ)).hexdigest()
+    return digests
 
 
 def remembered_answer(cache_dir, answer_key):

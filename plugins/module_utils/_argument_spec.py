@@ -22,6 +22,7 @@ AUTH_ARGUMENT_SPEC = dict(
     username=dict(type='str'),
     password=dict(type='str', no_log=True),
     token=dict(type='str', no_log=True),
+    token_file=dict(type='path'),
     identity=dict(type='path'),
     identity_content=dict(type='str', no_log=True),
     identity_passphrase=dict(type='str', no_log=True),

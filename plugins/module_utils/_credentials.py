@@ -100,10 +100,58 @@ class BasicTokenCredential(_TokenCredential):
 
 
 class BearerCredential(_TokenCredential):
-    """``Authorization: Bearer <token>``: an OIDC access token or a UNICORE-issued token."""
+    """``Authorization: Bearer <token>``: an OIDC access token or a UNICORE-issued token, given or read from ``token_file``."""
 
     method = 'bearer'
     scheme = 'Bearer'
+    OPTIONS = ('token', 'token_file')
+
+    @classmethod
+    def from_options(cls, options):
+        return cls(_stripped(given_token(options)))
+
+    def validate(self):
+        if is_blank(self.token):
+            raise UnicoreError('auth_method=bearer needs token or token_file')
+        super().validate()
+
+
+# A token is a line of at most a few KiB (a UNICORE token with preferences, an OIDC access token with claims).
+MAX_TOKEN_FILE_BYTES = 64 * 1024
+
+
+def given_token(options):
+    """The bearer token given: the ``token`` option, or what ``token_file`` holds; None when neither is given."""
+    token = options.get_given('token')
+    path = options.get_given('token_file')
+    if path is None:
+        return token
+    if token is not None:
+        raise UnicoreError('token and token_file are mutually exclusive; give the token once')
+    return read_token_file(options, os.path.expanduser(str(path)))
+
+
+def read_token_file(options, path):
+    """The token in the file at ``path``, without the white space around it; UnicoreError naming the path, never its content."""
+    check_readable_file('token_file', path)
+    size = os.stat(path).st_size
+    if size > MAX_TOKEN_FILE_BYTES:
+        raise UnicoreError('token_file: %s is %d bytes, too long for a token (at most %d): is it the token file?'
+                           % (path, size, MAX_TOKEN_FILE_BYTES))
+    try:
+        data = options.read_file(path)
+    except OSError as exc:
+        raise UnicoreError('token_file: cannot read %s: %s' % (path, (exc.strerror or str(exc)).lower()))
+    try:
+        token = data.decode('ascii').strip()
+    except UnicodeDecodeError:
+        token = None
+    if token == '':
+        raise UnicoreError('token_file: %s is empty; it should hold the token' % path)
+    if token is None or any(char.isspace() for char in token) or not all('!' <= char <= '~' for char in token):
+        raise UnicoreError('token_file: %s does not hold a token: a token file holds one line of visible ASCII characters '
+                           '(the token, as a site or an OIDC provider issued it)' % path)
+    return token
 
 
 class X509Credential(Credential):
@@ -239,12 +287,12 @@ CREDENTIAL_OPTIONS = ('auth_method',) + tuple(sorted(set(name for kind in CREDEN
 
 
 def auto_auth_method(options):
-    """What ``auth_method: auto`` picks: token, then an OIDC provider, then oidc-agent, then a key, then a password.
+    """What ``auth_method: auto`` picks: token (or token_file), then an OIDC provider, then oidc-agent, then a key, then a password.
 
     The order is PyUNICORE's (a token wins), so defaults that carry a password
     can be overridden per task with a token. Anonymous access is never guessed.
     """
-    if options.get_given('token') is not None:
+    if options.get_given('token') is not None or options.get_given('token_file') is not None:
         return 'bearer'
     if any(options.get_given(name) is not None for name in ('oidc_refresh_token', 'oidc_token_endpoint', 'oidc_issuer')):
         return 'oidc_server'

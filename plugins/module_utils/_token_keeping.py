@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, transport_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_connection_options
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, auto_auth_method, credential_from_options
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, auto_auth_method, credential_from_options, given_token
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._kept_token import KeptToken, reason_to_replace
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
@@ -31,16 +31,16 @@ def token_result(token, info, issued, changed):
 
 
 def find_kept_token(options, token_file, url):
-    """The token to reuse, if any: at ``dest``, or the bearer ``token`` option."""
+    """The token to reuse, if any: at ``dest``, or the bearer token given (``token`` or ``token_file``)."""
     if token_file is not None:
         token = token_file.read()
         if not token:
             return None
         return KeptToken.from_file(token, token_file.site_record(), url)
-    token = options.get_given('token')
-    if token is not None and _auth_method(options) == 'bearer':
-        return KeptToken.given(token)
-    return None
+    if _auth_method(options) != 'bearer':
+        return None
+    token = given_token(options)
+    return None if token is None else KeptToken.given(token)
 
 
 def _auth_method(options):

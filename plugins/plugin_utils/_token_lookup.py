@@ -22,7 +22,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_plain_http, connection_keywords, connection_settings
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS, resolve_identity_path
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS, given_token, resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter, is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
@@ -34,9 +34,10 @@ from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import T
 # read, but how long a self-signed JWT lives, where (whether) refresh tokens
 # are kept and which socket reaches an agent (OIDC_SOCK and SSH_AUTH_SOCK may
 # name it as well), which say nothing about that.
+# A token_file stands for the token it holds, which takes the place of the token option's value.
 IDENTITY_OPTIONS = tuple(name for name in CREDENTIAL_OPTIONS
                          if name not in ('jwt_lifetime', 'oidc_refresh_token_file', 'oidc_store_refresh_token', 'oidc_agent_socket',
-                                         'ssh_agent_socket'))
+                                         'ssh_agent_socket', 'token_file'))
 
 
 class OptionSources:
@@ -149,6 +150,7 @@ def cache_identity_fields(options, url, request, verify):
     given to a run that trusts the same certificates as the run it was issued to.
     """
     fields = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
+    fields['token'] = _text(given_token(options))
     fields.update(url=url, validate_certs=verify is not False, ca_path=None if isinstance(verify, bool) else verify,
                   preferences=request.preferences, lifetime=request.lifetime, renewable=request.renewable, limited=request.limited)
     return fields

@@ -120,6 +120,25 @@ def test_an_option_from_the_environment_is_an_input_too(site, lookup, rules, mon
     assert site.requests[1].url.startswith(SITE + '/token?lifetime=7200')
 
 
+@pytest.mark.parametrize('source', ['direct', 'environment'])
+def test_a_token_file_is_answered_from_memory_only_while_it_holds_the_same_token(site, lookup, rules, monkeypatch, tmp_path, source):
+    # The token in the file is the login: another token written there must never get the answer the first one got.
+    token_file = tmp_path / 'token'
+    token_file.write_text('first.bearer.token\n')
+    given = {'token_file': str(token_file)} if source == 'direct' else {}
+    if source == 'environment':
+        monkeypatch.setenv('UNICORE_TOKEN_FILE', str(token_file))
+    first = site.will_issue(1)
+    second = site.will_issue(2)
+    assert lookup(username=None, password=None, **given) == first
+    assert lookup(username=None, password=None, **given) == first
+    assert len(rules) == 1
+    token_file.write_text('second.bearer.token\n')
+    assert lookup(username=None, password=None, **given) == second
+    assert len(rules) == 2
+    assert [request.headers['Authorization'] for request in site.requests] == ['Bearer first.bearer.token', 'Bearer second.bearer.token']
+
+
 def test_a_changed_config_file_is_another_input(site, lookup, rules, monkeypatch, tmp_path):
     # Options may come from its [unicore] section; Ansible reads it when ansible-playbook starts.
     config = tmp_path / 'ansible.cfg'

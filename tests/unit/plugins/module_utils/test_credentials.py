@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import pytest
 from pyunicore import credentials as pyunicore_credentials
 
-from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import AUTH_ARGUMENT_SPEC, AUTH_METHODS
+from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import AUTH_ARGUMENT_SPEC, AUTH_METHODS, unicore_argument_spec
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_KINDS, CREDENTIAL_OPTIONS
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_KINDS, CREDENTIAL_OPTIONS, auto_auth_method, credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._jwt_credentials import SshKeyCredential, TrustedServiceCredential
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 
@@ -117,6 +118,60 @@ def test_a_token_of_control_or_non_ascii_characters_is_refused_naming_token_with
 @pytest.mark.parametrize('method', ['bearer', 'basic_token'])
 def test_token_method_without_token_names_the_option(refusal, method):
     assert 'auth_method=%s needs token' % method in refusal(auth_method=method, token='')
+
+
+# ---------------------------------------------------------------- token_file
+
+def test_a_token_file_is_read_without_the_white_space_around_it(credential, options, tmp_path):
+    (tmp_path / 'token').write_text('\n  eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl  \r\n')
+    assert credential(token_file=str(tmp_path / 'token')).authorization_header() == 'Bearer eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl'
+    assert auto_auth_method(options(token_file=str(tmp_path / 'token'), username='demouser', password='p')) == 'bearer'
+
+
+@pytest.mark.parametrize('content, expected', [
+    (b'', 'is empty; it should hold the token'),
+    (b' \n\t\n', 'is empty; it should hold the token'),
+    (b'first.line\nsecond.line\n', 'does not hold a token: a token file holds one line of visible ASCII characters'),
+    (b'{"token": "abc"}', 'does not hold a token'),
+    (b'tok\x00en', 'does not hold a token'),
+    ('t\u00f6ken'.encode('utf-8'), 'does not hold a token'),
+    (b'\xff\xfe', 'does not hold a token'),
+    (b'a' * (64 * 1024 + 1), 'is 65537 bytes, too long for a token (at most 65536): is it the token file?'),
+])
+def test_a_token_file_that_holds_no_token_names_the_path_and_never_the_content(refusal, tmp_path, content, expected):
+    path = tmp_path / 'token'
+    path.write_bytes(content)
+    message = refusal(auth_method='bearer', token_file=str(path))
+    assert message.startswith('token_file: %s ' % path) and expected in message
+    for line in content.splitlines():
+        if line.strip():
+            assert line.strip().decode('utf-8', 'replace')[:20] not in message
+
+
+def test_a_missing_or_unreadable_token_file_is_named(refusal, tmp_path, monkeypatch):
+    assert refusal(token_file=str(tmp_path / 'nowhere')) == 'token_file: file %s does not exist' % (tmp_path / 'nowhere')
+    assert refusal(token_file=str(tmp_path)) == 'token_file: %s is not a regular file' % tmp_path
+    (tmp_path / 'token').write_text('abc')
+    monkeypatch.setattr(os, 'access', lambda path, mode: False)
+    assert refusal(token_file=str(tmp_path / 'token')) == 'token_file: file %s is not readable' % (tmp_path / 'token')
+
+
+def test_token_and_token_file_are_mutually_exclusive(refusal, tmp_path):
+    (tmp_path / 'token').write_text('abc')
+    assert refusal(token='abc', token_file=str(tmp_path / 'token')) == 'token and token_file are mutually exclusive; give the token once'
+
+
+def test_a_token_file_is_read_through_the_adapter_which_decrypts_vault_files_in_the_lookup(tmp_path):
+    (tmp_path / 'token').write_text('$ANSIBLE_VAULT;1.1;AES256\n3132\n')
+    reader_calls = []
+
+    def decrypting_reader(path):
+        reader_calls.append(path)
+        return b'decrypted.token.value\n'
+    params = dict((name, spec.get('default')) for name, spec in unicore_argument_spec().items())
+    params.update(auth_method='auto', token_file=str(tmp_path / 'token'))
+    header = credential_from_options(OptionAdapter.from_dict(params, decrypting_reader)).authorization_header()
+    assert header == 'Bearer decrypted.token.value' and reader_calls == [str(tmp_path / 'token')]
 
 
 # ---------------------------------------------------------------- x509 and anonymous
@@ -224,7 +279,7 @@ def test_credential_options_are_auth_method_and_every_option_a_kind_reads():
                                   'oidc_client_auth', 'oidc_client_id',
                                   'oidc_client_secret', 'oidc_issuer', 'oidc_otp', 'oidc_refresh_token', 'oidc_refresh_token_file',
                                   'oidc_scope', 'oidc_store_refresh_token', 'oidc_token_endpoint', 'password', 'ssh_agent_socket', 'subject',
-                                  'token', 'username')
+                                  'token', 'token_file', 'username')
 
 
 class ReadRecorder(dict):
@@ -249,11 +304,13 @@ def read_by(method, given):
     return values.read
 
 
-def test_each_kind_reads_exactly_the_options_it_declares(key_file, key_text, self_signed_cert):
+def test_each_kind_reads_exactly_the_options_it_declares(key_file, key_text, self_signed_cert, tmp_path):
+    (tmp_path / 'token').write_text('abc.def.ghi\n')
     cert_path, key_path, dummy = self_signed_cert
     cases = [
         ('password', dict(username='demouser', password='Secret-Pw-0815')),
         ('bearer', dict(token='abc.def.ghi')),
+        ('bearer', dict(token_file=str(tmp_path / 'token'))),
         ('basic_token', dict(token='ZGVtbzp0ZXN0')),
         ('x509', dict(client_cert=cert_path, client_key=key_path)),
         ('anonymous', dict()),
