@@ -14,10 +14,32 @@ options:
   url:
     description:
       - Base URL of the UNICORE site's REST API, for example C(https://host:8080/DEMO-SITE/rest/core).
+      - Required unless O(registry_url) and O(site) are given, and refused together with O(site).
       - Use C(https://); credentials must never travel in clear text.
         An C(http://) URL is refused, before anything is sent, unless O(allow_http) is set.
     type: str
-    required: true
+  registry_url:
+    description:
+      - A UNICORE Registry, for example C(https://host:8080/REGISTRY/rest/registries/default_registry).
+      - With O(site), the site's O(url) is found there. A module reads the Registry once per run.
+      - Read anonymously unless O(registry_auth) is set. O(ca_path), O(validate_certs), O(timeout) and O(retries)
+        apply to it as to the site; an C(http://) URL is refused unless O(allow_http) is set, as for O(url).
+      - Without O(site) it is not read, and O(url) is used.
+    type: str
+  site:
+    description:
+      - The name of the site, as the Registry at O(registry_url) lists it, in place of O(url); for example C(DEMO-SITE).
+      - Sites are named as PyUNICORE names them, by the path segment before C(/rest/core) of the Registry's C(CoreServices)
+        entries. M(unicore.auth.unicore_registry_info) lists them.
+      - A name the Registry does not list fails with the names it lists.
+    type: str
+  registry_auth:
+    description:
+      - Send the credentials (and O(client_cert)) to the Registry as well.
+      - By default the Registry is read anonymously, without credentials and without a TLS client certificate,
+        as UCC does since UNICORE 10.3. The site always gets the credentials.
+    type: bool
+    default: false
   allow_http:
     description:
       - Accept an C(http://) O(url). Every run that uses one still gives a warning.
@@ -87,6 +109,30 @@ options:
         key: url
     vars:
       - name: unicore_url
+  registry_url:
+    env:
+      - name: UNICORE_REGISTRY_URL
+    ini:
+      - section: unicore
+        key: registry_url
+    vars:
+      - name: unicore_registry_url
+  site:
+    env:
+      - name: UNICORE_SITE
+    ini:
+      - section: unicore
+        key: site
+    vars:
+      - name: unicore_site
+  registry_auth:
+    env:
+      - name: UNICORE_REGISTRY_AUTH
+    ini:
+      - section: unicore
+        key: registry_auth
+    vars:
+      - name: unicore_registry_auth
   allow_http:
     env:
       - name: UNICORE_ALLOW_HTTP

@@ -14,7 +14,8 @@ options:
   auth_method:
     description:
       - How to authenticate.
-      - "V(auto) picks from what is given: O(token) or O(token_file) means V(bearer); O(oidc_refresh_token), O(oidc_token_endpoint) or O(oidc_issuer) means V(oidc_server);
+      - "V(auto) picks from what is given: O(token) or O(token_file) means V(bearer);
+        O(oidc_refresh_token), O(oidc_token_endpoint) or O(oidc_issuer) means V(oidc_server);
         O(oidc_agent_account) means V(oidc_agent); O(identity) or O(identity_content) means V(ssh_key); O(password) means V(password)."
       - "Anonymous access is never guessed: with no credentials V(auto) fails; set V(anonymous) to call the site anonymously."
       - V(password) sends HTTP Basic O(username) and O(password).
@@ -72,6 +73,7 @@ options:
   identity_content:
     description:
       - The private key itself, for example from a vault-encrypted variable. Mutually exclusive with O(identity).
+      - With O(auth_method=ssh_agent), the public key line of the agent key that signs, instead of O(identity).
     type: str
   identity_passphrase:
     description:

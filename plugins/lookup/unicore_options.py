@@ -26,10 +26,12 @@ options:
         (the options of the C(group/unicore.auth.unicore) action group); the token options only when named.
     type: list
     elements: str
-  site:
+  site_entry:
     description:
       - A site entry (a dict, as in C(access_check_sites) of the C(unicore.auth.access_check) role) whose own options
-        come first. Its connection options win one by one. Its credentials replace the others as a whole; when it gives any
+        come first. Its connection options win one by one, except where the site is. An entry with O(url) or O(site) replaces
+        both of those given elsewhere, so that a site named in a Registry is not also given a url, and the other way round.
+        Its credentials replace the others as a whole; when it gives any
         credential option (such as O(username), O(password), O(token), O(identity)), none given elsewhere is used,
         so that no site is sent a secret meant for another.
       - Keys that are not options of this lookup (C(name), C(uid), C(group), ...) are left out.
@@ -79,20 +81,22 @@ from ansible_collections.unicore.auth.plugins.module_utils._errors import Unicor
 from ansible_collections.unicore.auth.plugins.lookup.unicore_token import HostFactError, capture_sources, source_names
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, resolve_options
 
-OWN_OPTIONS = ('_terms', 'site')
+OWN_OPTIONS = ('_terms', 'site_entry')
+# Where a site is: an entry that gives one of them replaces both.
+LOCATION_OPTIONS = ('url', 'site')
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        site = kwargs.pop('site', None) or {}
+        site = kwargs.pop('site_entry', None) or {}
         definitions = dict((name, definition) for name, definition in self.option_definitions.items() if name not in OWN_OPTIONS)
         unknown = sorted(set(terms or ()).union(kwargs) - set(definitions))
         if unknown:
             raise AnsibleLookupError('unicore.auth.unicore_options: unknown option(s) %s; the options are listed by '
                                      'ansible-doc -t lookup unicore.auth.unicore_options' % ', '.join(unknown))
         if not isinstance(site, dict):
-            raise AnsibleLookupError('unicore.auth.unicore_options: site must be a dict (a site entry), got %s' % type(site).__name__)
+            raise AnsibleLookupError('unicore.auth.unicore_options: site_entry must be a dict (a site entry), got %s' % type(site).__name__)
         names = terms or [name for name in definitions if name not in TOKEN_ARGUMENT_SPEC]
         wanted = dict((name, definitions[name]) for name in names)
         try:
@@ -115,7 +119,8 @@ def for_site(shared, own):
     """The options for a site: its own connection options over the shared ones, and its own credentials or else the shared ones."""
     credentials = set(CREDENTIAL_OPTIONS)
     source = own if credentials.intersection(own) else shared
-    options = dict((name, value) for name, value in shared.items() if name not in credentials)
+    replaced = set(LOCATION_OPTIONS) if set(LOCATION_OPTIONS).intersection(own) else set()
+    options = dict((name, value) for name, value in shared.items() if name not in credentials and name not in replaced)
     options.update((name, value) for name, value in own.items() if name not in credentials)
     options.update((name, value) for name, value in source.items() if name in credentials)
     return options

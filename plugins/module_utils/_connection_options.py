@@ -18,7 +18,11 @@ from ansible_collections.unicore.auth.plugins.module_utils._options import is_bl
 from ansible_collections.unicore.auth.plugins.module_utils._urls import display_url
 
 CONNECTION_ARGUMENT_SPEC = dict(
-    url=dict(type='str', required=True),
+    # url, or registry_url + site: the modules check which is given (_registry.options_with_site_url).
+    url=dict(type='str'),
+    registry_url=dict(type='str'),
+    site=dict(type='str'),
+    registry_auth=dict(type='bool', default=False),
     allow_http=dict(type='bool', default=False),
     validate_certs=dict(type='bool', default=True),
     ca_path=dict(type='path'),

@@ -271,7 +271,7 @@ CREDENTIAL_KINDS = {
     'bearer': BearerCredential,
     'basic_token': BasicTokenCredential,
     'ssh_key': _LazyKind(_ssh_key_kind, ('username', 'identity', 'identity_content', 'identity_passphrase', 'jwt_lifetime')),
-    'ssh_agent': _LazyKind(_ssh_agent_kind, ('username', 'identity', 'ssh_agent_socket', 'jwt_lifetime')),
+    'ssh_agent': _LazyKind(_ssh_agent_kind, ('username', 'identity', 'identity_content', 'ssh_agent_socket', 'jwt_lifetime')),
     'trusted_service': _LazyKind(_trusted_service_kind, ('subject', 'issuer', 'identity', 'identity_content', 'identity_passphrase',
                                                          'hmac_secret', 'client_cert', 'client_key', 'jwt_lifetime')),
     'oidc_server': _LazyKind(_oidc_server_kind, ('username', 'password', 'oidc_token_endpoint', 'oidc_issuer', 'oidc_client_id',

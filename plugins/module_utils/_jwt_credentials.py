@@ -162,15 +162,18 @@ class SshAgentCredential(SshKeyCredential):
 
     ``identity``, when given, names the agent key that signs: a public key file,
     or a private key file with its ``.pub`` beside it (only the public one is
-    read). Without it the first RSA, EC P-256 or Ed25519 key of the agent signs.
+    read); ``identity_content`` may be that public key's line instead (the
+    collection's playbooks hand a key file of the controller on so). Without
+    either, the first RSA, EC P-256 or Ed25519 key of the agent signs.
     """
 
     method = 'ssh_agent'
-    OPTIONS = ('username', 'identity', 'ssh_agent_socket', 'jwt_lifetime')
+    OPTIONS = ('username', 'identity', 'identity_content', 'ssh_agent_socket', 'jwt_lifetime')
 
-    def __init__(self, username, identity, socket_path, lifetime, timeout, clock=time.time):
+    def __init__(self, username, identity, socket_path, lifetime, timeout, clock=time.time, public_key=None):
         super().__init__(username, None, lifetime, clock, key_source='ssh-agent')
         self.identity = identity
+        self.public_key = public_key
         self.socket_path = socket_path
         self.timeout = timeout
         self.wanted_blob = None
@@ -179,9 +182,13 @@ class SshAgentCredential(SshKeyCredential):
     def from_options(cls, options):
         username = options.get_given('username')
         identity = options.get_given('identity')
+        public_key = options.get_given('identity_content')
+        if identity is not None and public_key is not None:
+            raise UnicoreError('identity and identity_content are mutually exclusive; name the agent key once')
         socket_path = options.get_given('ssh_agent_socket') or os.environ.get('SSH_AUTH_SOCK') or None
         return cls(None if username is None else str(username), None if identity is None else resolve_identity_path(identity),
-                   socket_path, options.get_option_default('jwt_lifetime', 300), options.get_option_default('timeout', 30))
+                   socket_path, options.get_option_default('jwt_lifetime', 300), options.get_option_default('timeout', 30),
+                   public_key=None if public_key is None else str(public_key))
 
     def require_libraries(self):
         """The agent signs; the JWT is put together here: neither PyJWT nor cryptography is needed."""
@@ -194,6 +201,12 @@ class SshAgentCredential(SshKeyCredential):
             raise UnicoreError(NOT_RUNNING)
         if self.identity is not None:
             self.wanted_blob = _agent_identity_blob(self.identity)
+        elif self.public_key is not None:
+            self.wanted_blob = public_key_blob(self.public_key.strip().split('\n')[0])
+            if self.wanted_blob is None or '\n' in self.public_key.strip():
+                # Never shown: it may be a private key given by mistake.
+                raise UnicoreError('identity_content: with auth_method=ssh_agent it is the public key of the agent key that signs '
+                                   '(one line, ssh-ed25519 AAAA...), not a private key')
 
     def sign(self, claims):
         agent = SshAgent(os.path.expanduser(str(self.socket_path)), self.timeout)

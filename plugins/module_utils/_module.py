@@ -8,9 +8,9 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
-from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_plain_http
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
+from ansible_collections.unicore.auth.plugins.module_utils._registry import options_with_site_url
 
 
 def unicore_module(extra_options, **module_kwargs):
@@ -18,13 +18,16 @@ def unicore_module(extra_options, **module_kwargs):
     return AnsibleModule(argument_spec=unicore_argument_spec(**extra_options), supports_check_mode=True, **module_kwargs)
 
 
-def run_unicore_module(module, work):
-    """Call ``work(options)`` and exit with its result, or fail with the error's message and no traceback."""
+def run_unicore_module(module, work, at_site=True):
+    """Call ``work(options)`` and exit with its result, or fail with the error's message and no traceback.
+
+    ``at_site``: the module talks to a site, whose ``url`` is given or found in
+    the Registry (``registry_url`` + ``site``) here, once, before ``work`` runs.
+    """
     options = OptionAdapter.from_ansible_module(module)
     try:
-        insecure = check_plain_http(options)
-        if insecure:
-            module.warn(insecure)
+        if at_site:
+            options = options_with_site_url(options, module.warn)
         result = work(options)
     except UnicoreError as error:
         fail_with(module, error)

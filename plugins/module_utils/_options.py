@@ -34,6 +34,10 @@ class OptionAdapter:
     def from_ansible_module(cls, module):
         return cls(module.params)
 
+    def with_values(self, **values):
+        """A new adapter whose options are these, with ``values`` in place of theirs (such as the url a Registry gave)."""
+        return OptionAdapter(dict(self._values, **values), self._file_reader)
+
     def get_option(self, name):
         """The option's value; ``KeyError`` for an option that does not exist."""
         return self._values[name]

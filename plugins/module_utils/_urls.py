@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: unicore.auth contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Site URLs: checking them and showing them without credentials (internal to the collection).
+"""Site and Registry URLs: checking them and showing them without credentials (internal to the collection).
 
 Kept apart from the transport so that code that only checks a URL (the
 lookup's cache hits) does not import ``requests``.
@@ -29,19 +29,23 @@ def checked_site_url(url):
     """The site base URL without a trailing slash; raise UnicoreError naming ``url`` when it is unusable."""
     if is_blank(url):
         raise UnicoreError('url is required: the site REST base, e.g. https://host:8080/DEMO-SITE/rest/core')
+    return checked_url('url', url, 'https://host:8080/DEMO-SITE/rest/core')
+
+
+def checked_url(option, url, example):
+    """``url``, given as ``option``, without a trailing slash; UnicoreError naming ``option`` when it is unusable."""
     url = str(url).strip()
     if display_url(url) != url:
-        raise UnicoreError('url must not contain credentials; use username and password (or another auth option)')
+        raise UnicoreError('%s must not contain credentials; use username and password (or another auth option)' % option)
     try:
         parts = urlsplit(url)
         port_is_valid = parts.port is None or parts.port > 0  # .port raises ValueError for a bad port
     except ValueError:
         port_is_valid = False
     if not port_is_valid:
-        raise UnicoreError('url: %s has an invalid port' % display_url(url))
+        raise UnicoreError('%s: %s has an invalid port' % (option, display_url(url)))
     if parts.scheme not in ('https', 'http') or not parts.hostname:
-        raise UnicoreError('url: %s is not an https:// URL with a host name, e.g. https://host:8080/DEMO-SITE/rest/core'
-                           % display_url(url))
+        raise UnicoreError('%s: %s is not an https:// URL with a host name, e.g. %s' % (option, display_url(url), example))
     if parts.query or parts.fragment:
-        raise UnicoreError('url: %s must not have a query or fragment' % display_url(url))
+        raise UnicoreError('%s: %s must not have a query or fragment' % (option, display_url(url)))
     return url.rstrip('/')

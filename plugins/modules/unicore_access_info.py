@@ -36,13 +36,14 @@ attributes:
 notes:
   - When the site refuses a requested preference, the error lists the uids, groups and roles the user may select,
     from a second call made without preferences.
-  - The action group C(unicore.auth.unicore) covers this module, so O(url) and the credentials can be set once
-    with C(module_defaults).
+  - The action group C(unicore.auth.unicore) covers this module, so O(url) (or O(registry_url) and O(site)) and the
+    credentials can be set once with C(module_defaults).
 requirements:
   - requests
   - PyJWT and cryptography for O(auth_method=ssh_key) and O(auth_method=trusted_service)
 seealso:
   - module: unicore.auth.unicore_auth_token
+  - module: unicore.auth.unicore_registry_info
   - plugin: unicore.auth.unicore_token
     plugin_type: lookup
   - name: UNICORE REST API
@@ -72,6 +73,13 @@ EXAMPLES = r"""
     identity_passphrase: "{{ vault_key_passphrase }}"
     preferences:
       group: project1
+
+- name: Check the login at a site named as the Registry lists it (the Registry is read once, anonymously)
+  unicore.auth.unicore_access_info:
+    registry_url: https://unicore.example.org:8080/REGISTRY/rest/registries/default_registry
+    site: DEMO-SITE
+    username: demouser
+    password: "{{ vault_unicore_password }}"
 
 - name: Set the site and credentials once for every unicore.auth module
   module_defaults:

@@ -71,12 +71,15 @@ notes:
   - Without O(dest), a token given in O(token) with O(auth_method=bearer) is the kept token.
     Its issuer is not checked, since that would take a request; the caller named the site.
     Ansible masks a returned value equal to a C(no_log) input, so such a token comes back masked; the caller already has it.
+  - With O(registry_url) and O(site) in place of O(url), every run reads the Registry once, also a run that keeps
+    the token and makes no request to the site.
   - The action group C(unicore.auth.unicore) covers this module.
 requirements:
   - requests
   - PyJWT and cryptography for O(auth_method=ssh_key) and O(auth_method=trusted_service)
 seealso:
   - module: unicore.auth.unicore_access_info
+  - module: unicore.auth.unicore_registry_info
   - plugin: unicore.auth.unicore_token
     plugin_type: lookup
   - plugin: unicore.auth.token_info
@@ -95,18 +98,20 @@ EXAMPLES = r"""
     dest: /etc/workflow/unicore.token
   no_log: true
 
-- name: Issue a token that the other sites of the registry accept too, and use it
+- name: Issue a token that the other sites of the Registry accept too, and use it
   unicore.auth.unicore_auth_token:
-    url: https://unicore.example.org:8080/DEMO-SITE/rest/core
+    registry_url: https://unicore.example.org:8080/REGISTRY/rest/registries/default_registry
+    site: DEMO-SITE
     username: demouser
     identity: ~/.uftp/id_ed25519
     limited: false
   register: issued
   no_log: true
 
-- name: Log in at a partner site with the issued token
+- name: Log in at a partner site of the same Registry with the issued token
   unicore.auth.unicore_access_info:
-    url: https://partner.example.org:8080/PARTNER-SITE/rest/core
+    registry_url: https://unicore.example.org:8080/REGISTRY/rest/registries/default_registry
+    site: PARTNER-SITE
     token: "{{ issued.token }}"
 
 - name: Keep a renewable token fresh without the password (after a first run with the password)

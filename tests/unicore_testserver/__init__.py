@@ -6,8 +6,9 @@ Usage::
                              [--session-lifetime SECONDS] [--oidc-access-lifetime SECONDS]
                              [--oidc-refresh-lifetime SECONDS] [--verbose]
 
-Serves DEMO-SITE, PARTNER-SITE and LONE-SITE, a registry and the OIDC
-provider the sites trust over HTTPS on one port, prints one JSON line
+Serves DEMO-SITE, PARTNER-SITE and LONE-SITE, a Registry that lists all three
+(DEMO-SITE and PARTNER-SITE accept each other's unlimited tokens, LONE-SITE
+only its own) and the OIDC provider the sites trust over HTTPS on one port, prints one JSON line
 ``{"ready": true, "port": ..., "url": ..., "registry": ..., "oidc": {"issuer",
 "token_endpoint", "client_id", "client_secret"}, "workdir": ..., "fixtures":
 ...}`` once it accepts connections, and stops on SIGTERM/SIGINT. Behaviour

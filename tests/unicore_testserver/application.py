@@ -23,7 +23,7 @@ from .oidc import OidcProvider, is_oidc_path
 from .pki import cert_expiry, cert_pem, subject_dn
 from .preferences import PreferenceError, parse_all, select
 from .sessions import SessionStore
-from .sites import AUTH_PATH, CORE_PATH, REGISTRY_HOST_SITE, REGISTRY_NAME, REGISTRY_PATH
+from .sites import AUTH_PATH, CORE_PATH, REGISTRY_HOST_SITE, REGISTRY_NAME, REGISTRY_OTHER_ENTRIES, REGISTRY_PATH
 from .stats import RequestLog, Stats
 from .tokens import DEFAULT_LIFETIME, issue_token
 
@@ -200,9 +200,12 @@ class Application:
     def _certificate(self, _request, site, _session):
         return Response.text(200, cert_pem(site.cert))
 
-    def _registry(self, _request, _site, _session):
+    def _registry(self, _request, _site, session):
+        """The Registry's entries: every listed site (in the order of SITE_SPECS, not sorted), then the other services."""
         entries = [{"href": self.site_url(name), "type": "CoreServices"}
                    for name, site in self.sites.items() if site.in_registry]
+        entries += [{"href": self.site_url(name, base), "type": service_type} for name, base, service_type in REGISTRY_OTHER_ENTRIES]
+        self.stats.count("registry_reads", "anonymous" if session.identity.anonymous else "authenticated")
         return Response.json(200, {"entries": entries})
 
     def _token(self, request, site, session):

@@ -1,6 +1,7 @@
 """The control API for tests, under ``/_testserver/`` (no authentication, not counted).
 
-    GET    /_testserver/stats             counters (see stats.Stats.snapshot)
+    GET    /_testserver/stats             counters (see stats.Stats.snapshot; registry_reads: the Registry's
+                                          answers, anonymous or authenticated)
     POST   /_testserver/reset             zero counters, clear request log and faults
     POST   /_testserver/sessions/expire   forget all security sessions
     POST   /_testserver/oidc/expire-access-tokens    the OIDC provider's access tokens stop working

@@ -21,6 +21,8 @@ def build_fixtures(app, material, tls_fault_urls, port):
             "cert": site.cert_path,
             "cert_not_after": iso8601_utc(cert_expiry(site.cert)),
             "in_registry": site.in_registry,
+            # the sites whose tokens this one accepts (itself included): the unlimited ones go that far
+            "trusts_tokens_of": sorted(other.name for other in app.sites.values() if site.trusts_site(other)),
         }
     users = {}
     for user in USERS:

@@ -29,6 +29,7 @@ class Stats:
                 "tokens_issued": Counter(),
                 "faults_applied": Counter(),
                 "oidc_grants": Counter(),       # (grant type, "ok" or the RFC 6749 error) -> n
+                "registry_reads": Counter(),    # "anonymous" or "authenticated" -> n
                 "oidc_discovery": 0,
                 "session_reuses": 0,
                 "sessions_rejected_432": 0,
@@ -58,6 +59,11 @@ class Stats:
                 "faults_applied": {"total": sum(counters["faults_applied"].values()), "per_action": dict(counters["faults_applied"])},
                 "oidc_grants": _nested(counters["oidc_grants"]),
                 "oidc_discovery": counters["oidc_discovery"],
+                # Answers of the Registry, by whether the caller sent credentials (or a session made with them).
+                # Refused reads are not counted here; requests.per_site.REGISTRY counts every request.
+                "registry_reads": {"total": sum(counters["registry_reads"].values()),
+                                   "anonymous": counters["registry_reads"]["anonymous"],
+                                   "authenticated": counters["registry_reads"]["authenticated"]},
             }
 
 

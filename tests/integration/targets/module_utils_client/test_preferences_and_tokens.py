@@ -97,7 +97,7 @@ def test_unlimited_token_is_accepted_by_the_partner_site(make_client, server, pa
     assert info['client']['authenticationMethod'] == 'ETD'
 
 
-def test_unlimited_token_is_refused_outside_the_registry(make_client, server, password_options):
+def test_unlimited_token_is_refused_by_a_listed_site_that_does_not_trust_the_issuer(make_client, server, password_options):
     token = make_client(**password_options).issue_auth_token(lifetime=300, limited=False)
     with pytest.raises(UnicoreError) as failure:
         make_client(url=server['sites']['LONE-SITE']['url'], token=token).access_info()

@@ -14,10 +14,10 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 
 import httpx
 import pytest
+import yaml
 from pyunicore import client as pyunicore_client
 from pyunicore import credentials as pyunicore_credentials
 
@@ -278,48 +278,32 @@ def test_oidc_server_token_without_the_one_time_code_is_refused(oidc_server_toke
     assert failure.value.response.json()['error'] == 'invalid_grant'
 
 
-@pytest.fixture
-def oidc_agent_account(server):
-    """An oidc-agent holding an account 'demo' of demouser at the provider; (socket, account).
+AGENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'setup_unicore_testserver', 'files', 'agents.py')
 
-    Set up without a terminal as docs/oidc-and-agents.md describes: the agent in the
-    foreground (stopped by its PID), its home, configuration and temporary files in a
-    directory of its own, the account made by oidc-gen with the password flow.
+
+@pytest.fixture
+def oidc_agent_account():
+    """An oidc-agent holding an account of demouser at the provider; (socket, account).
+
+    Started by the tests' own agents.py (setup_unicore_testserver), as
+    docs/oidc-and-agents.md describes: in the foreground, stopped by its PID,
+    in a directory of its own, the account made by oidc-gen with the password flow.
     """
-    if shutil.which('oidc-agent') is None or shutil.which('oidc-gen') is None:
-        pytest.skip('oidc-agent is not installed (Debian package oidc-agent-cli): the OIDCAgentToken witness needs the real agent')
     # a short path: a UNIX socket's name must fit in 108 bytes
     home = tempfile.mkdtemp(prefix='oidc-agent-')
-    sock = os.path.join(home, 'sock')
-    env = dict(os.environ, HOME=home, OIDC_CONFIG_DIR=os.path.join(home, 'config'), TMPDIR=home, OIDC_SOCK=sock)
-    os.mkdir(env['OIDC_CONFIG_DIR'], 0o700)
-    with open(os.path.join(home, 'pw'), 'w', encoding='ascii') as pw_file:
-        pw_file.write('encrypts-the-account-config\n')
-    agent = subprocess.Popen(['oidc-agent', '-d', '-a', sock, '--no-autoload', '--no-autoreauthenticate'], env=env,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.environ['UNICORE_INTEGRATION_CONFIG'], encoding='utf-8') as config_file:
+        config = yaml.safe_load(config_file)
     try:
-        for _attempt in range(50):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
-        oidc = server['oidc']
-        # stdin closed, --scope and --redirect-uri given and a timeout: otherwise oidc-gen may loop on its prompt
-        command = ['oidc-gen', 'demo', '--issuer=' + oidc['issuer'], '--client-id=' + oidc['clients']['confidential']['id'],
-                   '--client-secret=' + oidc['clients']['confidential']['secret'], '--flow=password',
-                   '--op-username=demouser', '--op-password=' + oidc['users']['demouser']['password'],
-                   '--scope=openid offline_access', '--redirect-uri=http://localhost:4242',
-                   '--pw-file=' + os.path.join(home, 'pw'), '--cp=' + server['ca_cert'], '--confirm-default', '--no-url-call']
-        try:
-            generated = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, check=False)
-        except subprocess.TimeoutExpired:
-            generated = None
-        # the command line holds the client secret and the password: never part of a failure
-        if generated is None or generated.returncode != 0:
-            pytest.fail('oidc-gen could not create the account: %s' % ('timed out' if generated is None else generated.stderr.strip()))
-        yield sock, 'demo'
+        started = subprocess.run([sys.executable, AGENTS, 'oidc-start', home, config['unicore_testserver_fixtures']],
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, check=False)
+        if started.returncode != 0:
+            pytest.fail('agents.py could not start oidc-agent: %s' % started.stderr.strip())
+        agent = json.loads(started.stdout)
+        if not agent['installed']:
+            pytest.skip('the OIDCAgentToken witness needs the real agent: %s' % agent['reason'])
+        yield agent['socket'], agent['account']
     finally:
-        agent.terminate()
-        agent.wait(timeout=10)
+        subprocess.run([sys.executable, AGENTS, 'stop', home], stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False)
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -104,6 +104,28 @@ cp "${rsa_key}" "${work}/home/.uftp/id_demo"
 HOME=${work}/home run access-key-uftp "${local_inventory[@]}" access_info.yml "${site[@]}" \
     -e unicore_username=demouser -e unicore_identity=id_demo -e expect_method=SSHKEY
 
+# 1f2. ssh_agent: unicore_identity names the agent key by its public key file on the controller, which the
+# playbook hands on as identity_content. The agent's first key is demouser's RSA key: the EC key named
+# logs in, and the unregistered one named is refused, so the named key signed, not the first.
+agent_dir=$(mktemp -d /tmp/sa.XXXXXX)  # short: a socket's path must fit in 108 bytes
+trap 'python ../setup_unicore_testserver/files/agents.py stop "${agent_dir}" >/dev/null; rm -rf "${work}" "${agent_dir}"' EXIT
+agent=$(python ../setup_unicore_testserver/files/agents.py ssh-start "${agent_dir}" "$(fixture_file)")
+# agent_field KEY...: a value of the started agent's JSON
+agent_field() {
+    python -c 'import functools, json, sys; print(functools.reduce(lambda value, key: value[key], sys.argv[2:], json.loads(sys.argv[1])))' \
+        "${agent}" "$@"
+}
+if [[ $(agent_field installed) == True ]]; then
+    agent_options=(-e unicore_auth_method=ssh_agent -e unicore_username=demouser -e unicore_ssh_agent_socket="$(agent_field socket)")
+    run access-ssh-agent "${local_inventory[@]}" access_info.yml "${site[@]}" "${agent_options[@]}" \
+        -e unicore_identity="$(agent_field public_keys ec)" -e expect_method=SSHKEY
+    fails access-ssh-agent-unregistered "${local_inventory[@]}" access_info.yml "${site[@]}" "${agent_options[@]}" \
+        -e unicore_identity="$(agent_field public_keys unregistered)"
+    grep -q 'HTTP 403 Forbidden' "${work}/logs/access-ssh-agent-unregistered.log"
+else
+    echo "SKIPPED the ssh_agent playbook cases: $(agent_field reason)"
+fi
+
 # 1g. An OIDC access token in UNICORE_TOKEN.
 UNICORE_TOKEN=${oidc_token} run access-oidc "${local_inventory[@]}" access_info.yml "${site[@]}" -e expect_method=OAUTH
 

@@ -52,9 +52,9 @@ def test_no_log_options_are_exactly_the_secrets():
 
 def test_argument_spec_is_a_fresh_copy_extended_by_extra_options():
     spec = unicore_argument_spec(lifetime=dict(type='int', default=3600))
-    spec['url']['required'] = False
+    spec['url']['required'] = True
     assert spec['lifetime'] == dict(type='int', default=3600)
-    assert unicore_argument_spec()['url']['required'] is True
+    assert 'required' not in unicore_argument_spec()['url']
     assert 'lifetime' not in unicore_argument_spec()
 
 

@@ -325,6 +325,7 @@ def test_each_kind_reads_exactly_the_options_it_declares(key_file, key_text, sel
                              oidc_store_refresh_token=False)),
         ('oidc_agent', dict(oidc_agent_account='demo', oidc_agent_socket='/run/agent.sock', oidc_scope='openid')),
         ('ssh_agent', dict(username='demouser', identity='/keys/id_rsa.pub', ssh_agent_socket='/run/agent.sock', jwt_lifetime=60)),
+        ('ssh_agent', dict(username='demouser', identity_content='ssh-ed25519 AAAA', ssh_agent_socket='/run/agent.sock')),
     ]
     read_by_method = dict((method, set()) for method in CREDENTIAL_KINDS)
     for method, given in cases:

@@ -175,6 +175,22 @@ def test_a_private_key_file_names_the_agent_key_by_its_pub_beside_it(agent, agen
     jwt.decode(token, keys['rsa'].public_key(), algorithms=['RS256'])
 
 
+def test_the_public_key_line_as_identity_content_names_the_agent_key(agent, agent_credential, keys):
+    # What the collection's playbooks make of an identity file on the controller.
+    scripted = agent([keys['ed25519'], keys['rsa']])
+    login = agent_credential(ssh_agent_socket=scripted.path, identity_content=openssh_public(keys['rsa']) + ' jdoe@host\n')
+    jwt.decode(login.authorization_header()[len('Bearer '):], keys['rsa'].public_key(), algorithms=['RS256'])
+
+
+def test_a_private_key_as_identity_content_is_refused_without_showing_it(agent_credential, keys):
+    private = keys['rsa'].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                        serialization.NoEncryption()).decode('ascii')
+    with pytest.raises(UnicoreError) as error:
+        agent_credential(ssh_agent_socket='/run/agent.sock', identity_content=private)
+    assert 'it is the public key of the agent key that signs' in str(error.value)
+    assert private.splitlines()[1] not in str(error.value)
+
+
 def test_a_held_key_of_another_type_is_refused_by_name(agent, agent_credential, keys, tmp_path):
     scripted = agent([keys['ec384']])
     with pytest.raises(UnicoreError, match=r'the agent key ecdsa-sha2-nistp384 SHA256:\S+ is of a type UNICORE cannot check'):

@@ -124,9 +124,12 @@ def test_options_refused_offline_fail_without_a_request(site, run_module):
     assert site.requests == []
 
 
-def test_ansible_itself_refuses_a_missing_url(site, run_module):
+def test_a_missing_url_is_refused_naming_url_and_the_registry_alternative(site, run_module):
     result, dummy = run_module(username='demouser', password=PASSWORD)
-    assert (result['failed'], result['msg']) == (True, 'missing required arguments: url')
+    assert result['failed'] is True
+    assert result['msg'].startswith('url is required: give url, the site REST base')
+    assert 'or registry_url and site' in result['msg']
+    assert site.requests == []
 
 
 @pytest.mark.parametrize('library', ['PyJWT', 'cryptography'])
@@ -143,3 +146,39 @@ def test_a_missing_library_is_reported_with_ansibles_missing_required_lib_text(s
     for line in key_text.splitlines()[1:-1]:
         assert line not in out
     assert site.requests == []
+
+
+# ---------------------------------------------------------------- a site named by a plain-HTTP Registry (the test server has no plain-HTTP listener)
+
+def test_an_allowed_http_registry_and_the_http_site_it_names_are_each_warned_about(site, run_module):
+    registry_url = 'http://registry.example:8080/REGISTRY/rest/registries/default_registry'
+    site.answers(200, {'entries': [{'href': 'http://site.example:8080/DEMO-SITE/rest/core', 'type': 'CoreServices'}]})
+    site.answers(200, site_properties(CLIENT))
+    result, dummy = run_module(registry_url=registry_url, site='DEMO-SITE', allow_http=True, username='demouser', password=PASSWORD)
+    assert result.get('failed') is not True, result
+    assert [request.url for request in site.requests] == [registry_url, 'http://site.example:8080/DEMO-SITE/rest/core']
+    assert 'Authorization' not in site.requests[0].headers
+    assert warnings_of(result) == [
+        'registry_url: %s is plain HTTP (allow_http is true): credentials and tokens cross the network unencrypted' % registry_url,
+        'site DEMO-SITE: http://site.example:8080/DEMO-SITE/rest/core is plain HTTP (allow_http is true): '
+        'credentials and tokens cross the network unencrypted']
+
+
+def test_an_http_site_named_by_the_registry_is_refused_without_allow_http(site, run_module):
+    site.answers(200, {'entries': [{'href': 'http://site.example:8080/DEMO-SITE/rest/core', 'type': 'CoreServices'}]})
+    result, dummy = run_module(registry_url='https://registry.example/REGISTRY/rest/registries/default_registry', site='DEMO-SITE',
+                               username='demouser', password=PASSWORD)
+    assert result['failed'] is True
+    assert result['msg'].startswith('site DEMO-SITE: http://site.example:8080/DEMO-SITE/rest/core is not HTTPS')
+    assert len(site.requests) == 1  # the Registry only; the password went nowhere
+
+
+def test_the_allowed_http_registry_is_warned_about_when_the_run_fails_too(site, run_module):
+    registry_url = 'http://registry.example:8080/REGISTRY/rest/registries/default_registry'
+    site.answers(404)
+    result, dummy = run_module(registry_url=registry_url, site='DEMO-SITE', allow_http=True, username='demouser', password=PASSWORD)
+    assert result['failed'] is True
+    assert result['msg'] == ('GET %s failed: HTTP 404: no Registry there; check registry_url '
+                             '(a UNICORE Registry is at https://host:8080/REGISTRY/rest/registries/default_registry)' % registry_url)
+    assert warnings_of(result) == [
+        'registry_url: %s is plain HTTP (allow_http is true): credentials and tokens cross the network unencrypted' % registry_url]

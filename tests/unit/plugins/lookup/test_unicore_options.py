@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright: unicore.auth contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The unicore_options lookup: a site entry over the shared options, and a Registry site name passed on."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleLookupError
+
+REGISTRY = 'https://host:8080/REGISTRY/rest/registries/default_registry'
+SITE_URL = 'https://host:8080/DEMO-SITE/rest/core'
+
+
+def run(options_lookup, variables, *terms, **kwargs):
+    return options_lookup(variables).run(list(terms), variables=variables, **kwargs)[0]
+
+
+def test_a_registry_site_name_is_passed_on_like_any_option(options_lookup):
+    variables = {'unicore_registry_url': REGISTRY, 'unicore_site': 'PARTNER-SITE', 'unicore_username': 'demouser'}
+    assert run(options_lookup, variables, 'registry_url', 'site', 'username') == {
+        'registry_url': REGISTRY, 'site': 'PARTNER-SITE', 'username': 'demouser'}
+
+
+@pytest.mark.parametrize('entry, expected', [
+    # an entry that says where the site is replaces both ways of saying it, and keeps the shared Registry
+    ({'url': SITE_URL}, {'url': SITE_URL, 'registry_url': REGISTRY}),
+    ({'site': 'LONE-SITE'}, {'site': 'LONE-SITE', 'registry_url': REGISTRY}),
+    # one that does not keeps the shared location
+    ({'timeout': 5}, {'site': 'PARTNER-SITE', 'registry_url': REGISTRY, 'timeout': 5}),
+])
+def test_a_site_entry_that_says_where_the_site_is_replaces_url_and_site(options_lookup, entry, expected):
+    variables = {'unicore_registry_url': REGISTRY, 'unicore_site': 'PARTNER-SITE'}
+    assert run(options_lookup, variables, 'url', 'registry_url', 'site', 'timeout', site_entry=dict(entry, name='x')) == expected
+
+
+def test_a_site_entry_must_be_a_dict(options_lookup):
+    with pytest.raises(AnsibleLookupError, match='site_entry must be a dict'):
+        run(options_lookup, {}, 'url', site_entry='DEMO-SITE')
