@@ -18,6 +18,9 @@ description:
     (a relative path is under C(~/.uftp/)).
   - Meant for roles and playbooks that hand the options to M(unicore.auth.unicore_access_info) or M(unicore.auth.unicore_auth_token),
     for example through C(module_defaults), so that no play restates where an option comes from.
+  - "Where O(url) is asked for but O(site) is not (O(_terms) names C(url) and not C(site)), and the site is given by O(registry_url)
+    and O(site) instead: O(url) is the site's url as the Registry lists it, read on the controller and kept in the cache of the
+    P(unicore.auth.unicore_token#lookup) lookup for at most 10 minutes, for a role that needs the url itself."
 options:
   _terms:
     description:
@@ -74,12 +77,13 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import TOKEN_ARGUMENT_SPEC
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.lookup.unicore_token import HostFactError, capture_sources, source_names
-from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, resolve_options
+from ansible_collections.unicore.auth.plugins.lookup.unicore_token import HostFactError, cache_directory, capture_sources, source_names
+from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, loader_file_reader, resolve_options, site_url_in_registry
 
 OWN_OPTIONS = ('_terms', 'site_entry')
 # Where a site is: an entry that gives one of them replaces both.
@@ -100,19 +104,45 @@ class LookupModule(LookupBase):
         names = terms or [name for name in definitions if name not in TOKEN_ARGUMENT_SPEC]
         wanted = dict((name, definitions[name]) for name in names)
         try:
-            # Captured as the unicore_token lookup captures its options, from the sources of the wanted options only.
-            sources = capture_sources(self._templar, self._loader, variables or {}, kwargs,
-                                      source_names(wanted, 'vars'), source_names(wanted, 'env'))
-            given = resolve_options(wanted, OptionSources(**sources), only_given=True)
-            if site:
-                # The site entry's own values are typed and checked as if given directly.
-                own = dict((name, site[name]) for name in wanted if name in site)
-                given = for_site(given, resolve_options(wanted, OptionSources(own, {}, {}, {}), only_given=True))
+            given = self._given_for_site(wanted, variables, kwargs, site)
+            if 'url' in wanted and 'site' not in wanted and 'url' not in given:
+                url = self._url_in_registry(definitions, variables, kwargs, site)
+                if url is not None:
+                    given['url'] = url
         except HostFactError as error:
             raise AnsibleLookupError('unicore.auth.unicore_options: %s' % error)
         except UnicoreError as error:
             raise AnsibleLookupError('unicore.auth.unicore_options: %s' % error.message)
         return [given]
+
+    def _url_in_registry(self, definitions, variables, kwargs, site):
+        """The url of the site that ``registry_url`` + ``site`` name, where the unicore_token lookup would find it; None when none is named.
+
+        Read from the Registry, which the unicore_token lookup's cache keeps, for
+        a role that must know the url on the controller (the workflow_token role's kept-token check).
+        """
+        location = dict((name, definitions[name]) for name in LOCATION_OPTIONS)
+        if not self._given_for_site(location, variables, kwargs, site).get('site'):
+            return None  # and no other option is read, nor refused
+        sources = capture_sources(self._templar, self._loader, variables or {}, kwargs)
+        given = self._given_for_site(definitions, variables, kwargs, site, sources)
+        options = resolve_options(definitions, OptionSources(given, {}, {}, {}), file_reader=loader_file_reader(self._loader))
+        return site_url_in_registry(options, cache_directory(sources), Display().warning)
+
+    def _given_for_site(self, definitions, variables, kwargs, site, sources=None):
+        """The options of ``definitions`` that are given, the site entry's over the others.
+
+        Captured as the unicore_token lookup captures its options, from the sources of these options only (unless ``sources``).
+        """
+        if sources is None:
+            sources = capture_sources(self._templar, self._loader, variables or {}, kwargs,
+                                      source_names(definitions, 'vars'), source_names(definitions, 'env'))
+        given = resolve_options(definitions, OptionSources(**sources), only_given=True)
+        if site:
+            # The site entry's own values are typed and checked as if given directly.
+            own = dict((name, site[name]) for name in definitions if name in site)
+            given = for_site(given, resolve_options(definitions, OptionSources(own, {}, {}, {}), only_given=True))
+        return given
 
 
 def for_site(shared, own):

@@ -15,6 +15,8 @@ description:
     for a token every time, issued tokens are kept in a controller-side cache shared by all forks of a run and by later runs.
     N hosts times M tasks with the same credential and token options cost one token.
   - A cached token is reused while it has the requested properties and is valid for at least O(min_validity).
+  - A site named by O(registry_url) and O(site) is looked up in the Registry at most once per playbook run (the listing is kept
+    in the cache for at most 10 minutes), so N hosts times M tasks cost one Registry read as well.
   - Options can also come from C(unicore_*) variables, C(UNICORE_*) environment variables and the C([unicore]) section
     of C(ansible.cfg), in that order of precedence after direct arguments. Values from variables are templated,
     so vault-encrypted variables work.
@@ -36,7 +38,8 @@ options:
     description:
       - Directory of the token cache on the controller. Created with mode C(0700).
       - Refused when it belongs to another user, is writable by others, or is a symbolic link.
-      - Entries are C(0600) files named by a keyed hash, holding only issued tokens (and until when each may be given again), never a credential.
+      - Entries are C(0600) files named by a keyed hash, holding only issued tokens (and until when each may be given again), never a credential,
+        and what a Registry listed (O(registry_url)), which is read again after 10 minutes.
       - Defaults to C(unicore.auth/tokens) in C($XDG_CACHE_HOME), or in C(~/.cache) when that is not set.
     type: path
     env:

@@ -17,7 +17,6 @@ from ansible_collections.unicore.auth.plugins.module_utils._connection_options i
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import AnonymousCredential, credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
-from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_url, display_url
 
 SITE_TYPE = 'CoreServices'
@@ -106,6 +105,9 @@ def _in_registry_terms(error, method):
 
 def registry_transport(options):
     """The transport to the Registry: anonymous unless ``registry_auth``, without preferences (they select an account at a site)."""
+    # Imported here: the lookups import this module also where they send no request (requests is not needed then).
+    from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport
+
     keywords = connection_keywords(options)
     if options.get_option_default('registry_auth', False):
         credential = credential_from_options(options)
@@ -117,18 +119,28 @@ def registry_transport(options):
     return Transport(credential, security_sessions=False, preferences=None, **keywords)
 
 
-def read_registry_from_options(options, warn):
-    """The Registry at ``registry_url``, read once; http:// follows the rule of ``url`` (``allow_http``), ``warn(text)`` gives the warning."""
+def checked_registry_url(options, warn):
+    """``registry_url``, checked offline; http:// follows the rule of ``url`` (``allow_http``), ``warn(text)`` gives the warning."""
     registry_url = options.get_given('registry_url')
     if is_blank(registry_url):
         raise UnicoreError('registry_url is required: the UNICORE Registry, e.g. %s' % REGISTRY_EXAMPLE)
     registry_url = checked_url('registry_url', registry_url, REGISTRY_EXAMPLE)
     _warn_if(warn, plain_http_check('registry_url', registry_url, options.get_option_default('allow_http', False), reached='the Registry'))
+    return registry_url
+
+
+def fetch_registry(options, registry_url):
+    """The Registry at the checked ``registry_url``, read once, as the options say (anonymously unless ``registry_auth``)."""
     transport = registry_transport(options)
     try:
         return read_registry(transport, registry_url)
     finally:
         transport.close()
+
+
+def read_registry_from_options(options, warn):
+    """The Registry at ``registry_url``, read once (``checked_registry_url``, then ``fetch_registry``)."""
+    return fetch_registry(options, checked_registry_url(options, warn))
 
 
 def site_in_registry(options):
@@ -160,19 +172,21 @@ def site_in_registry(options):
     return checked_url('registry_url', registry_url, REGISTRY_EXAMPLE), site
 
 
-def options_with_site_url(options, warn):
+def options_with_site_url(options, warn, read=read_registry_from_options):
     """The options with the site's ``url``: as given, or found in the Registry (read once) when ``site`` names it.
 
-    The one place where a module gets its url. An ``http://`` url, given or
-    found, is refused unless ``allow_http``; ``warn(text)`` gives the warning
-    for one it allows, at once, so that it shows also when the run fails later.
+    The one place where a module or a lookup gets its url; ``read(options,
+    warn)`` reads the Registry (the lookups keep what it listed in their
+    cache). An ``http://`` url, given or found, is refused unless
+    ``allow_http``; ``warn(text)`` gives the warning for one it allows, at
+    once, so that it shows also when the run fails later.
     """
     named = site_in_registry(options)
     if named is None:
         _warn_if(warn, check_plain_http(options))
         return options
     site = named[1]
-    url = read_registry_from_options(options, warn).site_url(site)
+    url = read(options, warn).site_url(site)
     _warn_if(warn, plain_http_check('site %s' % site, url, options.get_option_default('allow_http', False)))
     return options.with_values(url=url)
 

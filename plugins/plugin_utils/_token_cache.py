@@ -15,6 +15,8 @@ every fork of a run, and later runs, share:
 * ``answer-`` entries are the lookup's remembered answers: a token, until when
   it may be given for exactly the same inputs, and the warnings that go with it
   (the lookup's plugin file reads them itself, see ``answer_name``);
+* ``registry-`` entries hold what a Registry listed and when it was read, so
+  that a playbook run reads it once (at most ``REGISTRY_MAX_AGE`` seconds old);
 * a lock per entry makes concurrent forks wait for the one that issues, so
   N hosts x M tasks cost one token.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._kept_token import KeptToken, reason_to_replace
@@ -32,6 +35,8 @@ from ansible_collections.unicore.auth.plugins.module_utils._private_files import
 KEY_FILE = 'cache.key'
 KEY_BYTES = 32
 OPTION = 'cache_dir'
+# A Registry changes seldom, but a site that leaves it must not be asked for long.
+REGISTRY_MAX_AGE = 600
 
 
 class TokenCache:
@@ -69,6 +74,30 @@ class TokenCache:
                 token, issuer = issue()
                 self.write_entry(name, {'token': token, 'issuer': issuer})
         return token
+
+    def get_or_read_registry(self, identity, read):
+        """``(url, entries)`` of a Registry read less than ``REGISTRY_MAX_AGE`` seconds ago, or what ``read()`` returns, then kept.
+
+        ``identity`` is the Registry's url and how it is read (certificates,
+        and the credentials when they are sent); only one fork reads at a time.
+        """
+        name = self.entry_name('registry', identity)
+        listing = self._fresh_registry(name)
+        if listing is not None:
+            return listing
+        with self._locked(name):
+            listing = self._fresh_registry(name)
+            if listing is None:
+                listing = read()
+                self.write_entry(name, {'url': listing[0], 'entries': listing[1], 'read_at': time.time()})
+        return listing
+
+    def _fresh_registry(self, name):
+        entry = self._read(name)
+        if not isinstance(entry, dict) or not isinstance(entry.get('entries'), list) or not isinstance(entry.get('read_at'), (int, float)):
+            return None
+        # A read_at in the future (a clock set back) is no fresher than the maximum age.
+        return (entry.get('url'), entry['entries']) if 0 <= time.time() - entry['read_at'] < REGISTRY_MAX_AGE else None
 
     def remember(self, answer_key, answer):
         """Keep the lookup's ``answer`` (token, reusable_until, warnings) for exactly the inputs ``answer_key`` stands for."""

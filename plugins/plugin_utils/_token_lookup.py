@@ -21,10 +21,17 @@ import time
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_plain_http, connection_keywords, connection_settings
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords, connection_settings
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS, given_token, resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter, is_blank
+from ansible_collections.unicore.auth.plugins.module_utils._registry import (
+    Registry,
+    checked_registry_url,
+    fetch_registry,
+    options_with_site_url,
+    site_in_registry,
+)
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
@@ -167,11 +174,23 @@ def work_out_answer(options, cache_dir, answer_key, warn):
     per cache entry), or from the site with ``cache_dir`` None. An answer that
     may be given again is remembered under ``answer_key`` (None: not at all).
     """
-    insecure = check_plain_http(options)
-    if insecure:
-        warn(insecure)  # at once: also when no token comes of it
+    warnings = []
+
+    def warn_now(text):
+        warn(text)  # at once: also when no token comes of it
+        warnings.append(text)
+
+    # What needs no request first: where the site is (a url given, with its http:// warning), the request asked for.
+    in_registry = site_in_registry(options) is not None
+    if not in_registry:
+        options = options_with_site_url(options, warn_now)
     request = TokenRequest.from_options(options)
     request.validate()
+    verify = connection_settings(**connection_keywords(options))[2]
+    # A token got without checking the site's certificate may come from anyone: it is never kept, nor given again.
+    cache = None if cache_dir is None or verify is False else TokenCache(cache_dir)
+    if in_registry:
+        options = options_with_site_url(options, warn_now, read=registry_reader(cache, verify))
     url = checked_site_url(options.get_option('url'))
 
     def issue():
@@ -187,15 +206,42 @@ def work_out_answer(options, cache_dir, answer_key, warn):
             client.transport.close()
         return token, token_info(token)['iss']
 
-    verify = connection_settings(**connection_keywords(options))[2]
-    # A token got without checking the site's certificate may come from anyone: it is never kept, nor given again.
-    cache = None if cache_dir is None or verify is False else TokenCache(cache_dir)
     token = issue()[0] if cache is None else cache.get_or_issue(cache_identity_fields(options, url, request, verify), request, issue)
     reusable_until = request.reusable_until(token_info(token))
-    answer = {'token': token, 'reusable_until': reusable_until, 'warnings': [insecure] if insecure else []}
+    answer = {'token': token, 'reusable_until': reusable_until, 'warnings': warnings}
     if cache is not None and answer_key is not None and reusable_until is not None and reusable_until > time.time():
         cache.remember(answer_key, answer)
     return answer
+
+
+def site_url_in_registry(options, cache_dir, warn):
+    """The url of the site that ``registry_url`` + ``site`` name, with the Registry kept in the token cache in ``cache_dir`` (None: not kept)."""
+    verify = connection_settings(**connection_keywords(options))[2]
+    cache = None if cache_dir is None or verify is False else TokenCache(cache_dir)
+    return options_with_site_url(options, warn, read=registry_reader(cache, verify)).get_option('url')
+
+
+def registry_reader(cache, verify):
+    """``read(options, warn)`` for ``options_with_site_url``: the Registry as the token cache keeps it, read when it has no fresh copy.
+
+    Kept by its url and how it is read: the certificates it is checked with
+    and, with ``registry_auth``, the login, whose listing may differ.
+    """
+    def read(options, warn):
+        registry_url = checked_registry_url(options, warn)
+        if cache is None:
+            return fetch_registry(options, registry_url)
+        identity = {'registry_url': registry_url, 'validate_certs': verify is not False, 'ca_path': None if isinstance(verify, bool) else verify,
+                    'registry_auth': bool(options.get_option_default('registry_auth', False))}
+        if identity['registry_auth']:
+            identity['login'] = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
+            identity['login']['token'] = _text(given_token(options))
+
+        def fetch():
+            registry = fetch_registry(options, registry_url)
+            return registry.url, registry.entries
+        return Registry(*cache.get_or_read_registry(identity, fetch))
+    return read
 
 
 def loader_file_reader(loader):

@@ -52,7 +52,8 @@ only ``token`` and ``issuer`` (a remembered answer of the lookup, named
 ``answer-*``: only ``token``, ``reusable_until`` and ``warnings``), the token a
 JWT (one this server issued, for an entry written during the run), and the file
 must hold no credential (nor an OIDC access or refresh token: the cache keeps
-the site's tokens only).
+the site's tokens only). A ``registry-*`` entry holds what a Registry listed:
+only ``url``, ``entries`` (objects of strings) and ``read_at``, and no token.
 
 A hit is reported by file, line and kind of secret, never the secret.  Exits
 1 on any hit (or when there is nothing to search for), 0 otherwise; --junit
@@ -81,6 +82,8 @@ CACHE_KEY_FILE = 'cache.key'
 CACHE_ENTRY_KEYS = {'token', 'issuer'}
 ANSWER_PREFIX = 'answer-'
 ANSWER_KEYS = {'token', 'reusable_until', 'warnings'}
+REGISTRY_PREFIX = 'registry-'
+REGISTRY_KEYS = {'url', 'entries', 'read_at'}
 # the harness keeps the server's stdout here (tests/scripts/testserver.sh)
 SERVER_STDOUT = 'testserver.stdout'
 BASE64_LINE = re.compile(rb'^[A-Za-z0-9+/=]+$')
@@ -377,8 +380,22 @@ class Scan:
                 self.problems.append((path, 'temporary file left behind'))
                 continue
             self.cache_entries += 1
+            if name.startswith(REGISTRY_PREFIX):
+                self._check_registry_entry(path, data, tokens)
+                continue
             allowed = ANSWER_KEYS if name.startswith(ANSWER_PREFIX) else CACHE_ENTRY_KEYS
             self._check_cache_entry(path, data, allowed, signatures, since if own else None)
+
+    def _check_registry_entry(self, path, data, tokens):
+        try:
+            entry = json.loads(data.decode('utf-8'))
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict) or set(entry) != REGISTRY_KEYS or not isinstance(entry['entries'], list) or not all(
+                isinstance(item, dict) and all(isinstance(value, str) for value in item.values()) for item in entry['entries']):
+            self.problems.append((path, 'not a Registry listing (only url, entries of strings and read_at)'))
+        elif any(token.encode('utf-8') in data for token in tokens):
+            self.problems.append((path, 'a Registry listing that holds an issued token'))
 
     def _check_cache_entry(self, path, data, allowed, signatures, since):
         try:
@@ -597,10 +614,12 @@ def self_test(out=sys.stdout):
     write(os.path.join(output, 'harness', SERVER_STDOUT), json.dumps({'ready': True, 'oidc': {'client_secret': client_secret}}) + '\n')
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x'}))
     write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'warnings': []}))
+    listing = {'url': 'https://r/REGISTRY', 'entries': [{'href': 'https://r/SITE/rest/core', 'type': 'CoreServices'}], 'read_at': 1}
+    write(os.path.join(cache, REGISTRY_PREFIX + 'entry'), json.dumps(listing))
     write(refresh_token_files[0], json.dumps({'https://idp/token': {'refresh_token': kept_refresh_token}, 'https://other/token': {
         'refresh_token': 'not-issued-here', 'note': 'kept'}}, indent=2))
     clean = scan()
-    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 5 and clean.cache_entries == 2),
+    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 6 and clean.cache_entries == 3),
               ('a refresh-token file at its place may hold refresh tokens as refresh_token', clean.refresh_token_files == refresh_token_files[:1])]
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\n+ demo_password=%s\n' % secret_password)
@@ -611,6 +630,7 @@ def self_test(out=sys.stdout):
     write(os.path.join(output, 'junit.xml'), '<x>%s</x>\n' % token)
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x', 'password': secret_password}))
     write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'issuer': 'CN=x'}))
+    write(os.path.join(cache, REGISTRY_PREFIX + 'entry'), json.dumps(dict(listing, token=token)))
     write(refresh_token_files[0], json.dumps({'https://idp/token': {'refresh_token': kept_refresh_token}, 'https://other/token': {
         'refresh_token': 'x', 'access_token': access_token, 'copy': refresh_token}}, indent=2))
     write(refresh_token_files[1], kept_refresh_token + '\n')
@@ -636,6 +656,8 @@ def self_test(out=sys.stdout):
         ('a credential in a token cache is found', any('password' in problem for _path, problem in dirty.problems)),
         ('an answer holding more than it should is found',
          any(path.endswith(ANSWER_PREFIX + 'entry') and 'holds more than' in problem for path, problem in dirty.problems)),
+        ('a Registry listing holding more than it should is found',
+         any(path.endswith(REGISTRY_PREFIX + 'entry') and 'not a Registry listing' in problem for path, problem in dirty.problems)),
         ('the report never shows a secret', secret_password not in _report_text(dirty) and body[3] not in _report_text(dirty)),
     ]
     failed = [name for name, passed in checks if not passed]

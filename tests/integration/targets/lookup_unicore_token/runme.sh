@@ -61,6 +61,12 @@ for run in first second; do
         -e shared_cache_run="${run}" -e cache_dir="${work}/cache-shared-oidc" \
         -e token_digest_file="${work}/shared-token-oidc.sha256"
 done
+# The same with the site named in the Registry: one read of the Registry for the play, none on the rerun.
+for run in first second; do
+    playbook -i inventory_workers.ini --forks 20 shared_cache.yml -e shared_login=registry \
+        -e shared_cache_run="${run}" -e cache_dir="${work}/cache-shared-registry" \
+        -e token_digest_file="${work}/shared-token-registry.sha256"
+done
 
 # --- 2. The cache: cache=false, files on disk, refused cache_dir, min_validity
 # (each case uses its own new directory under work_dir)

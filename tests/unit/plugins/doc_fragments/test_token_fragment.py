@@ -183,20 +183,13 @@ def options_read_by(module_name):
     return names, seen
 
 
-# Documented by the shared connection fragment for the modules, not read by the lookup yet
-# (issue 13: the lookup's own Registry handling comes next). Remove each name once the lookup reads it.
-NOT_YET_READ_BY_THE_LOOKUP = {'registry_url', 'site', 'registry_auth'}
-
-
 def test_the_lookup_documents_exactly_the_options_its_code_reads():
     read, modules = options_read_by(lookup_plugin.__name__)
     assert COLLECTION_PACKAGE + '.module_utils._jwt_credentials' in modules  # the lazily imported credential kinds count
     # The lookup's cache identity reads the credential options by name from a tuple.
     read |= set(CREDENTIAL_OPTIONS)
     documented = merged_documentation(lookup_plugin)['options']
-    assert sorted(read) == sorted(set(documented) - NOT_YET_READ_BY_THE_LOOKUP)
-    assert read.isdisjoint(NOT_YET_READ_BY_THE_LOOKUP), 'the lookup reads %s now: take it out of NOT_YET_READ_BY_THE_LOOKUP' % (
-        sorted(read & NOT_YET_READ_BY_THE_LOOKUP))
+    assert sorted(read) == sorted(documented)
 
 
 def test_the_lookup_documents_the_shared_and_token_options_like_the_modules():

@@ -27,7 +27,9 @@ from ansible_collections.unicore.auth.plugins.module_utils import _credentials
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
+from ansible_collections.unicore.auth.plugins.module_utils._registry import Registry
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
+from ansible_collections.unicore.auth.plugins.plugin_utils import _token_cache, _token_lookup
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import (
     IDENTITY_OPTIONS,
     cache_identity_fields,
@@ -301,3 +303,68 @@ def test_a_cache_hit_in_a_fresh_process_imports_neither_requests_nor_jwt_nor_cry
         'libraries = ("requests", "urllib3", "jwt", "cryptography")',
         'print(json.dumps([token, sorted(name for name in sys.modules if name.split(".")[0] in libraries)]))',
     ], stdin=json.dumps({'options': params, 'cache_dir': directory})) == [issued, []]
+
+
+# ---------------------------------------------------------------- a site named in a Registry
+
+REGISTRY = 'https://site.example:8080/REGISTRY/rest/registries/default_registry'
+
+
+@pytest.fixture
+def registry_reads(monkeypatch):
+    """The Registry reads work_out_answer makes; the Registry lists DEMO-SITE at SITE."""
+    reads = []
+
+    def fetch_registry(options, registry_url):
+        reads.append((registry_url, options.get_option('registry_auth')))
+        return Registry(registry_url, [{'type': 'CoreServices', 'href': SITE}])
+    monkeypatch.setattr(_token_lookup, 'fetch_registry', fetch_registry)
+    return reads
+
+
+def test_a_site_named_in_a_registry_is_read_once_and_kept_for_ten_minutes(site, lookup_options, cache_dir, registry_reads, monkeypatch):
+    site.will_issue(1)
+    site.will_issue(2)
+    by_name = lookup_options(url=None, username='demouser', password=PASSWORD, registry_url=REGISTRY, site='DEMO-SITE')
+    clock = [1000000.0]
+
+    class Clock:
+        @staticmethod
+        def time():
+            return clock[0]
+    monkeypatch.setattr(_token_cache, 'time', Clock)
+    first = token_for(by_name, cache_dir)[0]
+    assert token_for(by_name, cache_dir)[0] == first
+    assert registry_reads == [(REGISTRY, False)] and len(site.requests) == 1
+    assert site.requests[0].url.startswith(SITE + '/token')
+    clock[0] += _token_cache.REGISTRY_MAX_AGE - 1
+    token_for(by_name, cache_dir)
+    assert len(registry_reads) == 1
+    clock[0] += 2
+    token_for(by_name, cache_dir)
+    assert len(registry_reads) == 2
+    # the token of the site's url: the same entry as for url given
+    assert token_for(lookup_options(username='demouser', password=PASSWORD), cache_dir)[0] == first
+
+
+def test_a_registry_read_with_the_credentials_is_kept_apart_from_an_anonymous_one(site, lookup_options, cache_dir, registry_reads):
+    site.will_issue(1)
+    site.will_issue(2)
+    by_name = dict(url=None, username='demouser', password=PASSWORD, registry_url=REGISTRY, site='DEMO-SITE')
+    token_for(lookup_options(**by_name), cache_dir)
+    token_for(lookup_options(registry_auth=True, **by_name), cache_dir)
+    token_for(lookup_options(registry_auth=True, **dict(by_name, password='another-password')), cache_dir)
+    assert registry_reads == [(REGISTRY, False), (REGISTRY, True), (REGISTRY, True)]
+
+
+@pytest.mark.parametrize('given, message', [
+    ({'site': 'DEMO-SITE'}, 'url and site are mutually exclusive'),
+    ({'url': None, 'site': 'DEMO-SITE', 'registry_url': None}, 'site needs registry_url'),
+    ({'url': None, 'site': 'NO-SUCH-SITE', 'registry_url': REGISTRY}, 'site: the Registry %s lists no site NO-SUCH-SITE; '
+                                                                      'the sites it lists are: DEMO-SITE' % REGISTRY),
+])
+def test_a_site_the_registry_cannot_give_is_refused_without_a_token(site, lookup_options, cache_dir, registry_reads, given, message):
+    with pytest.raises(UnicoreError) as error:
+        token_for(lookup_options(**dict({'username': 'demouser', 'password': PASSWORD}, **given)), cache_dir)
+    assert str(error.value).startswith(message)
+    assert site.requests == []

@@ -9,8 +9,12 @@ import pytest
 
 from ansible.errors import AnsibleLookupError
 
+from ansible_collections.unicore.auth.plugins.module_utils._registry import Registry
+from ansible_collections.unicore.auth.plugins.plugin_utils import _token_lookup
+
 REGISTRY = 'https://host:8080/REGISTRY/rest/registries/default_registry'
 SITE_URL = 'https://host:8080/DEMO-SITE/rest/core'
+OTHER_URL = 'https://other:8080/OTHER-SITE/rest/core'
 
 
 def run(options_lookup, variables, *terms, **kwargs):
@@ -38,3 +42,19 @@ def test_a_site_entry_that_says_where_the_site_is_replaces_url_and_site(options_
 def test_a_site_entry_must_be_a_dict(options_lookup):
     with pytest.raises(AnsibleLookupError, match='site_entry must be a dict'):
         run(options_lookup, {}, 'url', site_entry='DEMO-SITE')
+
+
+def test_asked_for_url_alone_a_site_named_in_a_registry_is_its_url_there(options_lookup, monkeypatch, tmp_path):
+    read = []
+
+    def registry(options, warn):
+        read.append(options.get_option('registry_url'))
+        return Registry(REGISTRY, [{'type': 'CoreServices', 'href': SITE_URL}, {'type': 'CoreServices', 'href': OTHER_URL}])
+    monkeypatch.setattr(_token_lookup, 'fetch_registry', lambda options, registry_url: registry(options, None))
+    variables = {'unicore_registry_url': REGISTRY, 'unicore_site': 'DEMO-SITE', 'unicore_cache_dir': str(tmp_path / 'cache')}
+    assert run(options_lookup, variables, 'url') == {'url': SITE_URL}
+    assert run(options_lookup, variables, 'url', site_entry={'name': 'other', 'site': 'OTHER-SITE'}) == {'url': OTHER_URL}
+    # kept in the cache: one read for both
+    assert read == [REGISTRY]
+    # asked for site as well, the options are passed on as given, for the module to find the url
+    assert run(options_lookup, variables, 'url', 'site', 'registry_url') == {'site': 'DEMO-SITE', 'registry_url': REGISTRY}
