@@ -108,6 +108,7 @@ class TestServer:
         self.password = self.fixtures['users']['demouser']['password']
         # the OIDC provider the sites trust: its token endpoint and confidential client (demouser logs in there too)
         self.oidc = self.fixtures['oidc']
+        self.registry_url = self.fixtures['registry_url']
         self.ssl_context = ssl.create_default_context(cafile=self.ca_path)
 
     def control(self, path, method='GET'):
@@ -151,6 +152,8 @@ def counts(stats):
         'oidc_refresh_grants': sum(grants.get('refresh_token', {}).values()),
         # requests to the provider (the site the test server counts them under is OIDC)
         'oidc_requests': stats['requests'].get('per_site', {}).get('OIDC', 0),
+        # reads of the Registry (a site named by registry_url + site)
+        'registry_reads': stats.get('registry_reads', {}).get('total', 0),
     }
 
 
@@ -547,7 +550,8 @@ class Plays:
                                ('bench_username', server.username), ('bench_password', server.password),
                                ('bench_oidc_token_endpoint', server.oidc['token_endpoint']),
                                ('bench_oidc_client_id', server.oidc['clients']['confidential']['id']),
-                               ('bench_oidc_client_secret', server.oidc['clients']['confidential']['secret'])):
+                               ('bench_oidc_client_secret', server.oidc['clients']['confidential']['secret']),
+                               ('bench_registry_url', server.registry_url)):
                 handle.write('%s: %s\n' % (key, json.dumps(value)))
         os.chmod(self.vars_file, 0o600)
         self.env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'UNICORE_'))}
@@ -576,7 +580,7 @@ class Plays:
         command = [os.path.join(self.bin, 'ansible-playbook'), '-i', self.inventory(hosts),
                    os.path.join(PLAYBOOKS, playbook), '-e', '@' + self.vars_file]
         for key, value in (extra_vars or {}).items():
-            command += ['-e', '%s=%s' % (key, value)]
+            command += ['-e', json.dumps({key: value}) if isinstance(value, dict) else '%s=%s' % (key, value)]
         self.server.reset()
         log_path = os.path.join(self.logs, name + '.log')
         with open(log_path, 'w', encoding='utf-8') as log_file:
@@ -595,9 +599,9 @@ class Plays:
                       cpu_seconds=usage.ru_utime + usage.ru_stime)
         grants = ''.join('  OIDC %s %s' % (grant_type, ','.join('%s=%d' % item for item in sorted(outcomes.items())))
                          for grant_type, outcomes in sorted(result['oidc_grants'].items()))
-        self.log('  %-20s N=%-4d %7.2fs  tokens %-5d full auths %-5d requests %-5d peak RSS %.0f MB%s'
-                 % (playbook, hosts, wall, result['tokens_issued'], result['full_auths'], result['requests'], result['peak_rss_mb'],
-                    grants))
+        self.log('  %-20s N=%-4d %7.2fs  tokens %-5d full auths %-5d requests %-5d registry reads %-3d peak RSS %.0f MB%s'
+                 % (playbook, hosts, wall, result['tokens_issued'], result['full_auths'], result['requests'], result['registry_reads'],
+                    result['peak_rss_mb'], grants))
         return result
 
     def lookup(self, hosts, bytecode_cache=True, cache_filled=False):
@@ -621,6 +625,18 @@ class Plays:
             env = dict(self.env, PYTHONDONTWRITEBYTECODE='1')
         try:
             return self.run('lookup_token.yml', hosts, {'bench_cache_dir': cache_dir}, env=env)
+        finally:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+
+    def lookup_by_site(self, hosts):
+        """The lookup play with the site named in the Registry (registry_url + site) instead of its url, and a new, empty cache_dir."""
+        cache_dir = os.path.join(self.work, 'cache-%d' % self.counter)
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        # the play's own token_options, the url replaced (extra vars win over play vars; the values are templates, no secret)
+        token_options = {'registry_url': '{{ bench_registry_url }}', 'site': 'DEMO-SITE', 'ca_path': '{{ bench_ca_path }}',
+                         'username': '{{ bench_username }}', 'password': '{{ bench_password }}', 'cache_dir': '{{ bench_cache_dir }}'}
+        try:
+            return self.run('lookup_token.yml', hosts, {'bench_cache_dir': cache_dir, 'token_options': token_options})
         finally:
             shutil.rmtree(cache_dir, ignore_errors=True)
 
@@ -695,7 +711,8 @@ def constant_token(server):
 def bench_plays(plays, server, reps, sizes, naive_sizes, module_hosts, overhead_hosts, log):
     runs = {'startup': [], 'lookup': {size: [] for size in sizes}, 'constant': [], 'floor': [], 'floor_args': [],
             'lookup_without_bytecode_cache': [], 'lookup_cache_filled': [], 'naive': {size: [] for size in naive_sizes}, 'access_info': [], 'uri_get': [],
-            'lookup_oidc_first': {size: [] for size in sizes}, 'lookup_oidc_rerun': {size: [] for size in sizes}}
+            'lookup_oidc_first': {size: [] for size in sizes}, 'lookup_oidc_rerun': {size: [] for size in sizes},
+            'lookup_by_site': {size: [] for size in sizes}}
     token = constant_token(server)
     log('plays: ansible-playbook startup (the lookup play over 0 hosts), %d repetitions' % reps)
     for dummy in range(reps):
@@ -720,6 +737,11 @@ def bench_plays(plays, server, reps, sizes, naive_sizes, module_hosts, overhead_
             first, rerun = plays.lookup_oidc(size)
             runs['lookup_oidc_first'][size].append(first)
             runs['lookup_oidc_rerun'][size].append(rerun)
+    log('plays: the lookup with the site named in the Registry (%s hosts x 3 tasks); %d repetitions'
+        % (', '.join(str(size) for size in sizes), reps))
+    for dummy in range(reps):
+        for size in sizes:
+            runs['lookup_by_site'][size].append(plays.lookup_by_site(size))
     log('plays: unicore_access_info against ansible.builtin.uri over %d hosts, %d repetitions' % (module_hosts, reps))
     for dummy in range(reps):
         runs['access_info'].append(plays.run('access_info.yml', module_hosts))
@@ -778,6 +800,12 @@ OIDC_FIGURES = (
     ('lookup_oidc_rerun_refresh_grants', 'lookup_oidc_rerun', 'oidc_refresh_grants', 1),
     ('lookup_oidc_rerun_tokens_issued', 'lookup_oidc_rerun', 'tokens_issued', 1),
 )
+# Issue 13: registry reads beside tokens per run of the lookup play, by url and by the site's name in the Registry.
+REGISTRY_FIGURES = (
+    ('lookup_registry_reads', 'lookup', 'registry_reads', 0),
+    ('lookup_by_site_registry_reads', 'lookup_by_site', 'registry_reads', 1),
+    ('lookup_by_site_tokens_issued', 'lookup_by_site', 'tokens_issued', 1),
+)
 
 
 def build_results(runs, library, library_ratios, sign_us, reuse, sizes, naive_sizes, overhead_hosts):
@@ -791,7 +819,7 @@ def build_results(runs, library, library_ratios, sign_us, reuse, sizes, naive_si
         'naive_tokens_issued': {str(size): figure([run['tokens_issued'] for run in runs['naive'][size]], expected=3 * size)
                                 for size in naive_sizes},
     }
-    for key, play, count, expected in OIDC_FIGURES:
+    for key, play, count, expected in OIDC_FIGURES + REGISTRY_FIGURES:
         results[key] = {str(size): figure([run[count] for run in runs[play][size]], target=expected) for size in sizes}
     if runs['constant']:
         results['lookup_vs_constant_ratio'] = figure(
@@ -834,7 +862,7 @@ def table(results, details):
         add('lookup_tokens_issued N=%s' % size, fig, '%.0f', '1', 'ok' if fig['max'] == 1 else 'MISSED')
     for size, fig in results['lookup_full_auths'].items():
         add('lookup_full_auths N=%s' % size, fig, '%.0f', '<= 1', status(fig['max'], high=1))
-    for key in (spec[0] for spec in OIDC_FIGURES):
+    for key in (spec[0] for spec in OIDC_FIGURES + REGISTRY_FIGURES):
         for size, fig in results[key].items():
             add('%s N=%s' % (key, size), fig, '%.0f', str(fig['target']), 'ok' if fig['min'] == fig['max'] == fig['target'] else 'MISSED')
     for size, fig in results['naive_tokens_issued'].items():
@@ -999,7 +1027,7 @@ def main_run(args):
     details['play_runs'] = dict(runs)
     details['play_runs']['lookup'] = {str(size): value for size, value in runs['lookup'].items()}
     details['play_runs']['naive'] = {str(size): value for size, value in runs['naive'].items()}
-    for play in ('lookup_oidc_first', 'lookup_oidc_rerun'):
+    for play in ('lookup_oidc_first', 'lookup_oidc_rerun', 'lookup_by_site'):
         details['play_runs'][play] = {str(size): value for size, value in runs[play].items()}
     walls = {'startup (0 hosts)': play_figures(runs['startup'])}
     for size in sizes:
@@ -1012,6 +1040,7 @@ def main_run(args):
     for size in sizes:
         walls['lookup oidc_server, first run N=%d' % size] = play_figures(runs['lookup_oidc_first'][size])
         walls['lookup oidc_server, rerun N=%d' % size] = play_figures(runs['lookup_oidc_rerun'][size])
+        walls['lookup by site name N=%d' % size] = play_figures(runs['lookup_by_site'][size])
     walls['access_info N=%d' % module_hosts] = play_figures(runs['access_info'])
     walls['uri_get N=%d' % module_hosts] = play_figures(runs['uri_get'])
     for size in naive_sizes:
