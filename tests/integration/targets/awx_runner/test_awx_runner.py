@@ -267,8 +267,17 @@ def password_credential(server):
 
 def test_secret_inputs_are_marked_secret():
     assert SECRET_FIELDS == ['identity_content', 'identity_passphrase', 'oidc_client_secret', 'oidc_refresh_token', 'password', 'token']
-    assert CREDENTIAL_TYPE['inputs']['required'] == ['url']
     assert CREDENTIAL_TYPE['kind'] == 'cloud'
+
+
+def test_the_site_is_a_url_or_a_registry_and_a_site_name_so_no_input_is_required():
+    fields = dict((field['id'], field) for field in CREDENTIAL_TYPE['inputs']['fields'])
+    # AWX cannot require one of two inputs: none is required, and the help text says what to give.
+    assert CREDENTIAL_TYPE['inputs'].get('required', []) == []
+    assert 'Registry URL and the site name' in ' '.join(fields['url']['help_text'].split())
+    assert fields['registry_auth']['type'] == 'boolean' and fields['registry_auth']['default'] is False
+    for name in ('registry_url', 'site', 'registry_auth'):
+        assert not fields[name].get('secret'), name   # settings, not secrets: they go into the environment
 
 
 def test_the_oidc_inputs_and_no_one_time_code():
@@ -310,6 +319,8 @@ def test_secrets_reach_the_job_as_extra_vars_and_files_never_as_environment(tmp_
     }
     assert sorted(secrets) == SECRET_FIELDS  # a new secret input is added here, and so checked
     settings = {'url': 'https://site.example.org/S/rest/core', 'username': 'u',
+                'registry_url': 'https://site.example.org/REGISTRY/rest/registries/default_registry', 'site': 'S',
+                'registry_auth': True,
                 'oidc_token_endpoint': 'https://idp.example.org/realms/hpc/protocol/openid-connect/token',
                 'oidc_issuer': 'https://idp.example.org/realms/hpc', 'oidc_client_id': 'unicore-awx',
                 'oidc_scope': 'openid offline_access', 'oidc_agent_account': 'hpc-account'}
@@ -327,6 +338,9 @@ def test_secrets_reach_the_job_as_extra_vars_and_files_never_as_environment(tmp_
     assert 'PRIVATE KEY' not in extra_vars_text
     assert _read(env['UNICORE_IDENTITY']) == secrets['identity_content']
     assert env['UNICORE_URL'] == 'https://site.example.org/S/rest/core'
+    assert env['UNICORE_REGISTRY_URL'] == settings['registry_url']
+    assert env['UNICORE_SITE'] == 'S'
+    assert env['UNICORE_REGISTRY_AUTH'] == 'true'
     assert env['UNICORE_AUTH_METHOD'] == 'auto'
     assert env['UNICORE_CA_PATH'] == ''  # no CA given: no CA file named
     assert env['UNICORE_OIDC_TOKEN_ENDPOINT'] == settings['oidc_token_endpoint']
@@ -335,6 +349,14 @@ def test_secrets_reach_the_job_as_extra_vars_and_files_never_as_environment(tmp_
     assert env['UNICORE_OIDC_CLIENT_AUTH'] == 'post'  # left blank: the collection's default
     assert env['UNICORE_OIDC_SCOPE'] == 'openid offline_access'
     assert env['UNICORE_OIDC_AGENT_ACCOUNT'] == 'hpc-account'
+
+
+def test_the_registry_inputs_left_blank_are_injected_blank(tmp_path):
+    # Blank counts as unset for the collection: registry_auth left off does not hide one set in ansible.cfg.
+    env, dummy = inject_credential(CREDENTIAL_TYPE, {'url': 'https://site.example.org/S/rest/core'}, str(tmp_path))
+    assert env['UNICORE_REGISTRY_URL'] == ''
+    assert env['UNICORE_SITE'] == ''
+    assert env['UNICORE_REGISTRY_AUTH'] == ''
 
 
 # --- playbooks and roles through ansible-runner ---------------------------------
@@ -399,6 +421,44 @@ def test_access_info_job_with_a_token_credential_and_blank_fields(tmp_path, serv
     assert 'Authenticated:  OAUTH' in job.stdout
     assert control.stats()['full_authentications'] == {'OAUTH': 1}
     job.assert_never_shown(token)
+
+
+def test_access_info_job_with_a_registry_and_a_site_name_instead_of_a_url(tmp_path, server, control, password_credential):
+    # The Site REST URL left blank: the site is PARTNER-SITE of the test server's Registry.
+    credential = dict(password_credential, url='', registry_url=server['registry_url'], site='PARTNER-SITE')
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('access_info.yml', ACCESS_INFO_PLAYBOOK)
+
+    job.run('access_info.yml', credential)
+
+    job.assert_successful()
+    assert 'Site:           PARTNER-SITE in the Registry %s' % server['registry_url'] in job.stdout
+    assert 'Server:         UNICORE 10.2.0, %s' % re.sub(r',\s*', ',', server['sites']['PARTNER-SITE']['dn']) in job.stdout
+    assert 'Logged in as:   %s' % _demo_dn(server) in job.stdout
+    assert 'Authenticated:  PASSWORD_FILE' in job.stdout
+    stats = control.stats()
+    # the Registry read once, anonymously; the password went to PARTNER-SITE only
+    assert stats['registry_reads'] == {'total': 1, 'anonymous': 1, 'authenticated': 0}, stats['registry_reads']
+    assert stats['requests']['per_site'] == {'REGISTRY': 1, 'PARTNER-SITE': 1}, stats['requests']
+    assert stats['full_authentications'] == {'ANONYMOUS': 1, 'PASSWORD_FILE': 1}, stats['full_authentications']
+    job.assert_never_shown(password_credential['password'])
+
+
+def test_sites_job_with_the_registry_alone_lists_every_site_and_the_login_at_each(tmp_path, server, control, password_credential):
+    credential = dict(password_credential, url='', registry_url=server['registry_url'])
+    job = Job(tmp_path, LOCALHOST)
+    job.add_file('sites.yml', '---\n- name: List the sites\n  ansible.builtin.import_playbook: unicore.auth.sites\n')
+
+    job.run('sites.yml', credential)
+
+    job.assert_successful()
+    for name in ('DEMO-SITE', 'LONE-SITE', 'PARTNER-SITE'):
+        assert '"%s: %s"' % (name, server['sites'][name]['url']) in job.stdout, name
+    assert job.stdout.count('Logged in as:   %s' % _demo_dn(server)) == 3
+    stats = control.stats()
+    assert stats['registry_reads'] == {'total': 1, 'anonymous': 1, 'authenticated': 0}, stats['registry_reads']
+    assert stats['requests']['per_site'] == {'REGISTRY': 1, 'DEMO-SITE': 1, 'LONE-SITE': 1, 'PARTNER-SITE': 1}, stats['requests']
+    job.assert_never_shown(password_credential['password'])
 
 
 def test_a_refused_login_fails_the_job_without_showing_the_password(tmp_path, server, control, password_credential):
@@ -720,7 +780,7 @@ def _module_defaults_example():
     return examples[0]
 
 
-@pytest.mark.parametrize('login', ['password', 'oidc'])
+@pytest.mark.parametrize('login', ['password', 'oidc', 'registry'])
 def test_the_module_defaults_example_of_the_awx_guide_logs_in_with_the_injected_credential(
         tmp_path, server, control, password_credential, login):
     if login == 'oidc':
@@ -728,6 +788,10 @@ def test_the_module_defaults_example_of_the_awx_guide_logs_in_with_the_injected_
         refresh_token = _oidc_refresh_token(server, client)
         credential = _oidc_credential(server, client, refresh_token)
         shown = [client['secret'], refresh_token]
+    elif login == 'registry':
+        # the site named in the Registry, the Site REST URL left blank
+        credential = dict(password_credential, url='', registry_url=server['registry_url'], site='LONE-SITE')
+        shown = [password_credential['password']]
     else:
         credential = password_credential
         shown = [password_credential['password']]
@@ -744,6 +808,10 @@ def test_the_module_defaults_example_of_the_awx_guide_logs_in_with_the_injected_
     if login == 'oidc':
         assert stats['full_authentications'] == {'OAUTH': 1}
         assert stats['oidc_grants'] == {'refresh_token': {'ok': 1}}, stats['oidc_grants']
+    elif login == 'registry':
+        assert stats['full_authentications'] == {'ANONYMOUS': 1, 'PASSWORD_FILE': 1}
+        assert stats['registry_reads'] == {'total': 1, 'anonymous': 1, 'authenticated': 0}, stats['registry_reads']
+        assert stats['requests']['per_site'] == {'REGISTRY': 1, 'LONE-SITE': 1}, stats['requests']
     else:
         assert stats['full_authentications'] == {'PASSWORD_FILE': 1}
         assert stats['oidc_grants'] == {}

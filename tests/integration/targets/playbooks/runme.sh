@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The collection's playbooks (unicore.auth.access_info, issue_token,
-# rotate_tokens) run by their FQCN against the UNICORE test server, with the
+# rotate_tokens, sites) run by their FQCN against the UNICORE test server, with the
 # credentials in every place the playbooks read them: unicore_* variables,
 # UNICORE_* environment variables, and Ansible Vault (password, bearer token and
 # private key as vault-encrypted variables, and a vault-encrypted key file), for
@@ -29,6 +29,7 @@ mkdir -p "${work}/logs" "${work}/junit-expected-failures"
 unset_unicore_environment
 
 site_url=$(fixture sites DEMO-SITE url)
+registry_url=$(fixture registry_url)
 ca_path=$(fixture ca_cert)
 demo_password=$(fixture users demouser password)
 oidc_token=$(fixture oidc_tokens demouser token)
@@ -158,8 +159,27 @@ fails access-wrong-password "${local_inventory[@]}" unicore.auth.access_info "${
     -e unicore_username=demouser -e @"${work}/wrong_password.yml"
 grep -F '403' "${work}/logs/access-wrong-password.log"
 
+# 1l. The site named in the Registry (unicore_registry_url + unicore_site) in place of unicore_url: the module reads
+#     the Registry once, anonymously, and logs in at PARTNER-SITE; the summary names the site and the Registry.
+registry=(-e unicore_registry_url="${registry_url}" -e unicore_ca_path="${ca_path}")
+run access-registry-site "${local_inventory[@]}" access_info.yml "${registry[@]}" -e unicore_site=PARTNER-SITE \
+    -e unicore_username=demouser -e @"${demo_password_vars}" \
+    -e expect_method=PASSWORD_FILE -e expect_site=PARTNER-SITE -e expect_registry_reads=1
+grep -F "Site:           PARTNER-SITE in the Registry ${registry_url}" "${work}/logs/access-registry-site.log"
+grep -F 'Server:         UNICORE 10.2.0, CN=PARTNER-SITE,O=UNICORE,C=EU' "${work}/logs/access-registry-site.log"
+
+# 1m. ... in UNICORE_* environment variables, as the AWX credential type injects them.
+UNICORE_REGISTRY_URL=${registry_url} UNICORE_SITE=LONE-SITE UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
+    run access-registry-site-env "${local_inventory[@]}" access_info.yml \
+    -e expect_method=PASSWORD_FILE -e expect_site=LONE-SITE -e expect_registry_reads=1
+
+# 1n. A Registry without a site name: the playbook says what to set.
+fails access-registry-no-site "${local_inventory[@]}" unicore.auth.access_info "${registry[@]}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}"
+grep -F 'or name the site in a UNICORE Registry with unicore_registry_url and unicore_site' "${work}/logs/access-registry-no-site.log"
+
 never_shown "${demo_password}" access-vars access-env access-var-over-env access-empty-var access-key-uftp \
-    access-preferences-dict access-preferences-env access-cli
+    access-preferences-dict access-preferences-env access-cli access-registry-site access-registry-site-env access-registry-no-site
 never_shown wrong-password-1k access-wrong-password
 never_shown "${oidc_token}" access-oidc
 never_shown "${ed25519_passphrase}" access-key
@@ -195,9 +215,15 @@ grep -F 'Subject:      CN=Demo User,O=UNICORE,C=EU' "${work}/logs/issue-cli.log"
 grep -F 'Issuer:       CN=DEMO-SITE,O=UNICORE,C=EU' "${work}/logs/issue-cli.log"
 grep -F 'Limited:      True   Renewable: False' "${work}/logs/issue-cli.log"
 
+# 2e. A site named in the Registry: the token comes from PARTNER-SITE, after one read of the Registry.
+run issue-registry-site "${local_inventory[@]}" issue_token.yml "${registry[@]}" -e unicore_site=PARTNER-SITE \
+    -e unicore_username=demouser -e @"${demo_password_vars}" \
+    -e token_dest="${work}/tokens/issue-registry/token" -e expect_issued=true -e expect_site=PARTNER-SITE -e expect_registry_reads=1
+
 never_shown "$(cat "${work}/home-issue/.unicore/token")" issue-cli
+never_shown "$(cat "${work}/tokens/issue-registry/token")" issue-registry-site
 never_shown "$(cat "${token_dest}")" issue-renewable
-never_shown "${demo_password}" issue-first issue-second issue-renewable issue-cli
+never_shown "${demo_password}" issue-first issue-second issue-renewable issue-cli issue-registry-site
 
 # --- 3. unicore.auth.rotate_tokens on three workflow hosts --------------------
 workflow=(-i inventory_workflow_hosts.ini -e unicore_username=demouser -e @"${demo_password_vars}"
@@ -330,3 +356,73 @@ never_shown "${ed25519_passphrase}" vault-key vault-modules
 never_shown "$(sed -n '5p' "${ed25519_key}")" vault-key vault-modules
 never_shown "$(sed -n '5p' "${rsa_key}")" vault-key-file vault-key-file-issue vault-modules
 never_shown "$(cat "${work}/tokens/vault/token")" vault-issue
+
+# --- 5. unicore.auth.sites ---------------------------------------------------
+# shown_at_site LOG NAME LINE...: the summary in LOG shows site NAME (at the URL the test server's Registry
+# lists) followed by LINE..., the last of which may go on. The summary is a list of strings, one per line,
+# or all on one line at -vvvv.
+shown_at_site() {
+    local log=$1 name=$2
+    shift 2
+    python - "${work}/logs/${log}.log" "${name}" "$(fixture sites "${name}" url)" "$@" <<'PY'
+import re
+import sys
+
+log, name, url = sys.argv[1:4]
+with open(log, encoding='utf-8') as log_file:
+    text = log_file.read()
+items = ['%s: %s' % (name, url)] + sys.argv[4:]
+if not re.search(r',\s*'.join('"%s' % re.escape(item) if number == len(items) - 1 else '"%s"' % re.escape(item)
+                               for number, item in enumerate(items)), text):
+    sys.exit('%s does not show %s as expected: %s' % (log, name, items))
+PY
+}
+
+# 5a. The Registry's three sites, each with what demouser's login maps to there: one read of the
+#     Registry, one login per site (sites.yml checks the registered results and the counters).
+run sites-vars "${local_inventory[@]}" sites.yml "${registry[@]}" -e unicore_username=demouser -e @"${demo_password_vars}"
+
+# 5b. By its FQCN, as a user runs it, with the login in UNICORE_* environment variables: the summary it prints.
+UNICORE_REGISTRY_URL=${registry_url} UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
+    run sites-cli "${local_inventory[@]}" unicore.auth.sites
+for name in DEMO-SITE LONE-SITE PARTNER-SITE; do
+    shown_at_site sites-cli "${name}" '    Logged in as:   CN=Demo User,O=UNICORE,C=EU' '    Authenticated:  PASSWORD_FILE' \
+        '    Role:           user   (available: user, admin)' '    UID:            demouser   (available: demouser, demo2)' \
+        '    Group:          users   (available: users, hpc, project1, project2)'
+done
+grep -E '^localhost +: ok=4 +changed=0 +unreachable=0 +failed=0 +skipped=1' "${work}/logs/sites-cli.log"
+
+# 5c. unicore_url and unicore_site are not used, and the logins run on three hosts: the Registry is still read
+#     once, on the controller, and each host logs in at each site.
+run sites-hosts-prepare "${local_inventory[@]}" sites_prepare.yml
+run sites-hosts -i inventory_workflow_hosts.ini unicore.auth.sites "${registry[@]}" -e unicore_hosts=workflow_hosts \
+    -e unicore_url=https://localhost:1/NOT-USED/rest/core -e unicore_site=NOT-USED \
+    -e unicore_username=demouser -e @"${demo_password_vars}"
+for host in runner1 runner2 runner3; do
+    grep -E "^${host} +: ok=[34] +changed=0 +unreachable=0 +failed=0 +skipped=1" "${work}/logs/sites-hosts.log"
+done
+run sites-hosts-check "${local_inventory[@]}" sites_check.yml \
+    -e '{"expect_registry_reads": {"total": 1, "anonymous": 1, "authenticated": 0}}' \
+    -e '{"expect_requests_per_site": {"REGISTRY": 1, "DEMO-SITE": 3, "LONE-SITE": 3, "PARTNER-SITE": 3}}'
+
+# 5d. LONE-SITE refuses the login once (a scripted 403): the other sites are still tried and shown, then the
+#     play fails once, naming LONE-SITE and why.
+run sites-fault-prepare "${local_inventory[@]}" sites_prepare.yml \
+    -e '{"sites_faults": [{"path_prefix": "/LONE-SITE/", "action": "respond", "status": 403, "count": 1}]}'
+fails sites-fault "${local_inventory[@]}" unicore.auth.sites "${registry[@]}" -e unicore_username=demouser -e @"${demo_password_vars}"
+for name in DEMO-SITE PARTNER-SITE; do
+    shown_at_site sites-fault "${name}" '    Logged in as:   CN=Demo User,O=UNICORE,C=EU'
+done
+shown_at_site sites-fault LONE-SITE "    FAILED:         GET $(fixture sites LONE-SITE url) failed: HTTP 403 Forbidden"
+[[ $(grep -c '^fatal: ' "${work}/logs/sites-fault.log") == 1 ]]
+grep -F "The login failed at 1 of 3 sites of the Registry ${registry_url}:\\n- LONE-SITE ($(fixture sites LONE-SITE url)): GET" \
+    "${work}/logs/sites-fault.log"
+run sites-fault-check "${local_inventory[@]}" sites_check.yml \
+    -e '{"expect_registry_reads": {"total": 1, "anonymous": 1, "authenticated": 0}}' \
+    -e '{"expect_requests_per_site": {"REGISTRY": 1, "DEMO-SITE": 1, "LONE-SITE": 1, "PARTNER-SITE": 1}}'
+
+# 5e. Without a Registry, the playbook says what to set.
+fails sites-no-registry "${local_inventory[@]}" unicore.auth.sites -e unicore_username=demouser -e @"${demo_password_vars}"
+grep -F 'No Registry: set unicore_registry_url (or the environment variable UNICORE_REGISTRY_URL)' "${work}/logs/sites-no-registry.log"
+
+never_shown "${demo_password}" sites-vars sites-cli sites-hosts sites-fault sites-no-registry

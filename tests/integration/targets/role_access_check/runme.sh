@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The unicore.auth.access_check role against the UNICORE test server: broken
 # sites reported in one failure, fine sites passing, report-only mode, per-host
-# checks, and credentials from UNICORE_* environment variables only.
+# checks, credentials from UNICORE_* environment variables only, and the sites
+# of a UNICORE Registry (access_check_registry_url, and sites by name).
 #
 # Everything comes from integration_config.yml (the harness writes it for the
 # test server it started).
@@ -77,3 +78,9 @@ UNICORE_USERNAME=demouser UNICORE_PASSWORD=$(fixture users demouser password) UN
     echo 'preferences = group:hpc'
 } >"${work}/shared-login.cfg"
 ANSIBLE_CONFIG=${work}/shared-login.cfg playbook shared_login.yml
+
+# 5. A UNICORE Registry: every site it lists checked after one read (access_check_registry_url), entries
+#    merged into the listed sites by name, sites named by site with unicore_registry_url, unknown names reported.
+playbook registry.yml
+# ... and the failures: one message naming the unknown site, an unreadable Registry, nothing to check.
+JUNIT_OUTPUT_DIR=${expected_failures_junit} playbook registry_failures.yml

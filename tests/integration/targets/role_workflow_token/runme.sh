@@ -38,6 +38,7 @@ cat >"${work}/test_vars.yml" <<EOF
 ---
 demo_site_url: ${demo_site_url}
 partner_site_url: $(fixture sites PARTNER-SITE url)
+test_registry_url: $(fixture registry_url)
 ca_path: ${ca_path}
 demo_password: ${demo_password}
 other_password: $(fixture users otheruser password)
@@ -178,11 +179,41 @@ ANSIBLE_CONFIG=${work}/url-in-ini.cfg UNICORE_CA_PATH=${ca_path} UNICORE_USERNAM
     provision D3-url-from-ansible-cfg D env_only '' \
     -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
 expect_changed D3-url-from-ansible-cfg wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+# D4. The same site named in the Registry (UNICORE_REGISTRY_URL + UNICORE_SITE, no URL anywhere): the role
+#     finds its URL there, one read for the six hosts, and keeps the tokens installed by URL.
+UNICORE_REGISTRY_URL=$(fixture registry_url) UNICORE_SITE=DEMO-SITE \
+    UNICORE_CA_PATH=${ca_path} UNICORE_USERNAME=demouser UNICORE_PASSWORD=${demo_password} \
+    UNICORE_CACHE_DIR=${work}/cache-D4-empty \
+    provision D4-site-by-name D env_only '' \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=1 -e expect_registry_reads=1
+expect_changed D4-site-by-name wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
 
 # --- E. Two logins at two sites: one token each -----------------------------------
 provision E1-two-sites E two_sites "${work}/cache-E" \
     -e '{"expect_tokens": {"DEMO-SITE": 1, "PARTNER-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
 expect_changed E1-two-sites wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+
+# --- R. The site named in the Registry (unicore_registry_url + unicore_site) ---------
+# R1. Six hosts, PARTNER-SITE by name: one read of the Registry and one token for all of them; the site
+#     record names the URL the Registry lists.
+provision R1-registry-first-run R registry_site "${work}/cache-R" \
+    -e '{"expect_tokens": {"PARTNER-SITE": 1}}' -e expect_issued_hosts="${all_hosts}" -e expect_registry_reads=1 \
+    -e '{"expect_authentications": {"ANONYMOUS": 1, "PASSWORD_FILE": 1}}'
+expect_changed R1-registry-first-run wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+# R2. Nothing to do: the listing kept in the cache, no request at all.
+provision R2-registry-second-run R registry_site "${work}/cache-R" \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0 -e expect_registry_reads=0
+expect_changed R2-registry-second-run wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+# R3. With an empty cache: the Registry read once, to know the site's URL, and every token kept.
+provision R3-registry-empty-cache R registry_site "${work}/cache-R3-empty" \
+    -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=1 -e expect_registry_reads=1
+expect_changed R3-registry-empty-cache wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+# R4. Another site by name (DEMO-SITE): every PARTNER-SITE token is replaced, by one token, and the site
+#     record with it; the Registry's listing is still in the cache.
+provision R4-registry-other-site R registry_site "${work}/cache-R" -e unicore_site=DEMO-SITE -e expected_site=DEMO-SITE \
+    -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}" -e expect_registry_reads=0
+expect_changed R4-registry-other-site wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+grep -q 'A new token is needed for .*' "${work}/R4-registry-other-site.log"
 
 # --- F. Check mode issues nothing and writes nothing, but reports the change ----
 provision F1-check-mode F one_site "${work}/cache-F" --check \
