@@ -156,11 +156,22 @@ def cache_identity_fields(options, url, request, verify):
     bundle, also one named by ``REQUESTS_CA_BUNDLE``): a token is only ever
     given to a run that trusts the same certificates as the run it was issued to.
     """
+    fields = login_fields(options)
+    fields.update(verify_fields(verify))
+    fields.update(url=url, preferences=request.preferences, lifetime=request.lifetime, renewable=request.renewable, limited=request.limited)
+    return fields
+
+
+def login_fields(options):
+    """Whose login the options describe, as a dict of strings: the identity options, with the token a token_file holds."""
     fields = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
     fields['token'] = _text(given_token(options))
-    fields.update(url=url, validate_certs=verify is not False, ca_path=None if isinstance(verify, bool) else verify,
-                  preferences=request.preferences, lifetime=request.lifetime, renewable=request.renewable, limited=request.limited)
     return fields
+
+
+def verify_fields(verify):
+    """How a certificate is checked (``connection_settings``' verify), as identity fields: whether, and with which CA bundle."""
+    return {'validate_certs': verify is not False, 'ca_path': None if isinstance(verify, bool) else verify}
 
 
 def _text(value):
@@ -231,11 +242,9 @@ def registry_reader(cache, verify):
         registry_url = checked_registry_url(options, warn)
         if cache is None:
             return fetch_registry(options, registry_url)
-        identity = {'registry_url': registry_url, 'validate_certs': verify is not False, 'ca_path': None if isinstance(verify, bool) else verify,
-                    'registry_auth': bool(options.get_option_default('registry_auth', False))}
+        identity = dict(verify_fields(verify), registry_url=registry_url, registry_auth=bool(options.get_option_default('registry_auth', False)))
         if identity['registry_auth']:
-            identity['login'] = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
-            identity['login']['token'] = _text(given_token(options))
+            identity['login'] = login_fields(options)
 
         def fetch():
             registry = fetch_registry(options, registry_url)
