@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # The unicore.auth test harness behind `make test|sanity|units|integration`.
 #
-#   tests/scripts/harness.sh SUITE...      SUITE: sanity, units, integration
+#   tests/scripts/harness.sh SUITE...
+#
+# SUITE: sanity, units, integration (ansible-test on ansible-core 2.19, in .venv),
+# and the side suites: install (the tarball built, installed and used),
+# compat-2.16, compat-2.17, compat-2.18 (units and the compat_smoke target on
+# that ansible-core, each in its own venv), compat (all three), importer
+# (galaxy-importer on the tarball), docs (the docs site in headless Chromium).
 #
 # 1. creates/reuses .venv with the pinned tests/requirements-test.txt
 # 2. puts the offline get-pip stand-in into ansible-test's cache
 # 3. syncs the checkout into build/ansible_collections/unicore/auth
 #    (ansible-test needs that physical path) and runs there
-# 4. runs every requested suite, even when an earlier one failed
+# 4. runs every requested suite, even when an earlier one failed: the main
+#    suites one after another in the foreground, the side suites meanwhile in
+#    one background lane (their venvs are built first), each with its own
+#    output directory, HOME and TMPDIR under BUILD_ROOT/side/SUITE, so that
+#    nothing they write reaches the main suites or the secrets scan
 # 5. prints per-suite counts from the JUnit XML files and a final
 #    "N passed, M failed[, K skipped]" line; exits non-zero when a suite or a
 #    test case failed, or when no test ran at all.
@@ -31,11 +41,19 @@ pyver=${ANSIBLE_TEST_PYTHON:-3.11}
 # shellcheck source=tests/scripts/lib.sh
 . "$scripts/lib.sh"
 
-(($#)) || die "usage: $0 SUITE... (sanity, units, integration)"
+compat_versions=(2.16 2.17 2.18)
+side_known=(install "${compat_versions[@]/#/compat-}" importer docs)
+main_known=(sanity units integration)
+usage="SUITE... (${main_known[*]} ${side_known[*]} compat)"
+(($#)) || die "usage: $0 $usage"
+main_suites=()
+side_suites=()
 for suite in "$@"; do
     case $suite in
-        sanity | units | integration) ;;
-        *) die "unknown suite '$suite' (sanity, units, integration)" ;;
+        sanity | units | integration) main_suites+=("$suite") ;;
+        compat) side_suites+=("${compat_versions[@]/#/compat-}") ;;
+        install | importer | docs | compat-2.1[678]) side_suites+=("$suite") ;;
+        *) die "unknown suite '$suite': $usage" ;;
     esac
 done
 
@@ -52,7 +70,7 @@ cd "$coll"
 read -r -a common <<<"${ANSIBLE_TEST_OPTIONS:-}"
 # keep the pip runs of ansible-test (requirements, sanity venvs) to warnings and errors
 export PIP_QUIET=${PIP_QUIET:-1}
-suite_dirs=(sanity units integration)
+suite_dirs=("${main_known[@]}" "${side_known[@]}")
 
 # Each suite's JUnit files end up in tests/output/junit/<suite>/ so that the
 # summary can tell the suites apart and never counts stale files.
@@ -135,7 +153,6 @@ run_integration() {
         return 0
     fi
     read -r -a extra <<<"${INTEGRATION_OPTIONS:-}"
-    bash "$scripts/system_packages.sh"
     leak_scan_prepare
     rm -rf "$reliability_dir"
     PYTHON_BIN=$venv/bin/python bash "$scripts/testserver.sh" start "$coll" || return 1
@@ -222,14 +239,107 @@ run_leak_scan() {
     return "$status"
 }
 
-# the test server must not outlive the harness, whatever happens
-trap 'bash "$scripts/testserver.sh" stop "$coll" >/dev/null 2>&1 || true' EXIT
+# --- side suites -------------------------------------------------------------
+# Each is one script run from the checkout with ROOT, BUILD_ROOT, COLL (the copy the
+# main suites run in: read only), VENV, OUT (its own empty directory), JUNIT_DIR
+# (where its JUnit XML goes) and a HOME and TMPDIR of its own under OUT: the lookup's
+# token cache, ~/.ansible/tmp and temporary files stay apart from the main suites',
+# whose secrets scan and server counters they would otherwise disturb.
+side_root=$build_root/side
+
+side_command() {
+    case $1 in
+        install) echo "$scripts/install_check.sh" ;;
+        importer) echo "$scripts/galaxy_importer.sh" ;;
+        docs) echo "$scripts/docs_check.sh" ;;
+        compat-*) echo "$scripts/compat.sh ${1#compat-}" ;;
+    esac
+}
+
+# What builds a side suite's venv ahead of the suite (none for install).
+side_prepare_command() {
+    case $1 in
+        importer) echo "$scripts/galaxy_importer.sh --prepare" ;;
+        docs) echo "$scripts/docs_build.sh --prepare" ;;
+        compat-*) echo "$scripts/compat.sh --prepare ${1#compat-}" ;;
+    esac
+}
+
+# Builds the venvs the side suites need (pip downloads, mostly waiting), then runs
+# the suites one after another; each suite's status goes to side/SUITE/status.
+run_side_lane() {
+    local suite out status
+    local -a command
+    for suite in "${side_suites[@]}"; do
+        read -r -a command <<<"$(side_prepare_command "$suite")"
+        ((${#command[@]})) || continue
+        # a venv that could not be built fails its suite, which then says why
+        (cd "$root" && env ROOT="$root" BUILD_ROOT="$build_root" VENV="$venv" bash "${command[@]}") \
+            >"$side_root/$suite.prepare.log" 2>&1 </dev/null || true
+    done
+    for suite in "${side_suites[@]}"; do
+        read -r -a command <<<"$(side_command "$suite")"
+        out=$side_root/$suite/out
+        rm -rf "$out" "$coll/tests/output/junit/$suite"
+        mkdir -p "$out/home" "$out/tmp" "$coll/tests/output/junit/$suite"
+        local begin=$SECONDS
+        status=0
+        (cd "$root" && env ROOT="$root" BUILD_ROOT="$build_root" COLL="$coll" VENV="$venv" OUT="$out" \
+            JUNIT_DIR="$coll/tests/output/junit/$suite" HOME="$out/home" TMPDIR="$out/tmp" \
+            bash "${command[@]}") >"$side_root/$suite/console.log" 2>&1 </dev/null || status=$?
+        echo "$status $((SECONDS - begin))" >"$side_root/$suite/status"
+    done
+}
+
+start_side_lane() {
+    ((${#side_suites[@]})) || return 0
+    rm -rf "$side_root"
+    mkdir -p "$side_root"
+    # job control for this one job: the lane gets a process group of its own, which
+    # the EXIT trap ends with everything in it when the harness stops early
+    set -m
+    run_side_lane &
+    side_lane_pid=$!
+    set +m
+}
+
+# Waits for the lane and shows each side suite's output after the main suites' own.
+finish_side_lane() {
+    local suite status seconds
+    ((${#side_suites[@]})) || return 0
+    wait "$side_lane_pid" || true
+    side_lane_pid=
+    for suite in "${side_suites[@]}"; do
+        status=1 seconds=0
+        [[ -f $side_root/$suite/status ]] && read -r status seconds <"$side_root/$suite/status"
+        banner "$suite: $(side_command "$suite" | sed "s#$scripts/#tests/scripts/#")"
+        [[ -f $side_root/$suite.prepare.log ]] && cat "$side_root/$suite.prepare.log"
+        cat "$side_root/$suite/console.log" 2>/dev/null || true
+        info "$suite finished in ${seconds}s (exit status $status)"
+        results+=("$suite=$status")
+    done
+}
+
+# the test server must not outlive the harness, whatever happens; nor the side lane
+side_lane_pid=
+trap 'bash "$scripts/testserver.sh" stop "$coll" >/dev/null 2>&1 || true; [[ -z $side_lane_pid ]] || kill -TERM -- "-$side_lane_pid" 2>/dev/null' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Real programs some suites drive (oidc-agent, faketime, chromium): installed once,
+# before anything runs, as apt-get must not run twice at once.
+if [[ " $* " == *" integration "* || " ${side_suites[*]} " == *" docs "* ]]; then
+    bash "$scripts/system_packages.sh"
+fi
+
+ansible_core=$(ansible --version 2>/dev/null | sed -n '1s/.*\[core \(.*\)\]/ansible-core \1/p')
 results=()
-for suite in "$@"; do
-    banner "$suite: ansible-test $suite (Python $pyver)"
+start_side_lane
+if ((${#side_suites[@]})); then
+    info "side suites (${side_suites[*]}) run meanwhile in the background; their output follows the main suites'"
+fi
+for suite in "${main_suites[@]}"; do
+    banner "$suite: ansible-test $suite (Python $pyver, $ansible_core)"
     junit_reset "$suite"
     suite_start=$SECONDS
     status=0
@@ -242,6 +352,7 @@ for suite in "$@"; do
     info "$suite finished in $((SECONDS - suite_start))s (exit status $status)"
     results+=("$suite=$status")
 done
+finish_side_lane
 
 info "all suites finished in $((SECONDS - started))s"
 # the summary's last line ("N passed, M failed[, K skipped]") is the last line of the run

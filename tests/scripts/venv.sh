@@ -3,17 +3,21 @@
 # dependencies from tests/requirements-test.txt into it.
 #
 # The venv is reused as long as a stamp file inside it holds the hash of
-# tests/requirements-test.txt (plus the interpreter version); otherwise it is
+# the requirements file (plus the interpreter version); otherwise it is
 # rebuilt from scratch.  The stamp is written only after a successful install,
 # so an interrupted install is retried on the next run.
 #
-# Environment: PYTHON (default python3), VENV (default <repo>/.venv).
+# Environment: PYTHON (default python3), VENV (default <repo>/.venv),
+# REQUIREMENTS (the pinned requirements file, default
+# <repo>/tests/requirements-test.txt; tests/scripts/compat.sh passes one of
+# tests/requirements-compat/*.txt for the venv of an older ansible-core).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 python=${PYTHON:-python3}
 venv=${VENV:-$root/.venv}
-req=$root/tests/requirements-test.txt
+req=${REQUIREMENTS:-$root/tests/requirements-test.txt}
+req_name=${req#"$root"/}
 stamp=$venv/.requirements-test.sha256
 
 # shellcheck source=tests/scripts/lib.sh
@@ -34,9 +38,9 @@ info "creating virtualenv $venv ($("$python" --version 2>&1))"
 rm -rf "$venv"
 "$python" -m venv "$venv"
 
-info "installing pinned test requirements from tests/requirements-test.txt"
+info "installing pinned test requirements from $req_name"
 quiet_pip "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" \
-    || die "pip install of tests/requirements-test.txt failed (see the errors above)"
+    || die "pip install of $req_name failed (see the errors above)"
 check=$("$venv/bin/python" -m pip check --disable-pip-version-check 2>&1) \
     || die "pip check found broken requirements in $venv:"$'\n'"$check"
 

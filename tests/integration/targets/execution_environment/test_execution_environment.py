@@ -80,17 +80,46 @@ def test_introspect_finds_the_collections_python_requirements(tmp_path):
     assert _requirement_lines(str(combined)) == COLLECTION_REQUIREMENTS
 
 
-def test_create_writes_a_build_context_that_installs_the_requirements(tmp_path, definition):
+def _galaxy_version():
+    with open(os.path.join(COLLECTION_ROOT, 'galaxy.yml'), encoding='utf-8') as galaxy:
+        return yaml.safe_load(galaxy)['version']
+
+
+@pytest.fixture(scope='module')
+def checkout_with_tarball(tmp_path_factory):
+    """What the definition reads, laid out as in a checkout after `make build`: meta/ and build/dist/."""
+    checkout = tmp_path_factory.mktemp('checkout')
+    (checkout / 'meta').mkdir()
+    for name in ('meta/execution-environment.yml', 'meta/requirements.txt'):
+        with open(os.path.join(COLLECTION_ROOT, name), encoding='utf-8') as source:
+            (checkout / name).write_text(source.read(), encoding='utf-8')
+    result = subprocess.run(['ansible-galaxy', 'collection', 'build', '--output-path', str(checkout / 'build' / 'dist'), COLLECTION_ROOT],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, 'ansible-galaxy collection build failed:\n%s\n%s' % (result.stdout, result.stderr)
+    return checkout
+
+
+def test_the_definition_installs_the_tarball_of_this_version(definition):
+    tarball = 'unicore-auth-%s.tar.gz' % _galaxy_version()
+    assert definition['dependencies']['galaxy'] == {'collections': [{'name': 'collections/' + tarball, 'type': 'file'}]}
+    assert definition['additional_build_files'] == [{'src': '../build/dist/' + tarball, 'dest': 'collections'}]
+
+
+def test_create_writes_a_build_context_that_installs_the_requirements(tmp_path, definition, checkout_with_tarball):
     context = tmp_path / 'context'
 
-    _builder('create', '-f', EE_FILE, '--context', str(context), '--output-filename', 'Containerfile')
+    _builder('create', '-f', str(checkout_with_tarball / 'meta' / 'execution-environment.yml'), '--context', str(context),
+             '--output-filename', 'Containerfile')
 
     build = context / '_build'
     assert _requirement_lines(str(build / 'requirements.txt')) == COLLECTION_REQUIREMENTS
     with open(build / 'requirements.yml', encoding='utf-8') as galaxy_requirements:
         assert yaml.safe_load(galaxy_requirements) == definition['dependencies']['galaxy']
+    # the tarball is in the context, where requirements.yml names it (the galaxy stage installs from /build)
+    assert (build / definition['dependencies']['galaxy']['collections'][0]['name']).stat().st_size > 10000
     containerfile = (context / 'Containerfile').read_text(encoding='utf-8')
     assert 'ARG EE_BASE_IMAGE="%s"' % definition['images']['base_image']['name'] in containerfile
     assert 'COPY _build/requirements.txt requirements.txt' in containerfile
     assert 'introspect --user-pip=requirements.txt' in containerfile
+    assert 'COPY _build /build' in containerfile
     assert 'ansible-galaxy collection install' in containerfile
