@@ -161,6 +161,7 @@ run_integration() {
     # shows ansible-test's own lines, the recaps and the failures (integration_digest).
     quiet_pip ansible-test integration --local --python "$pyver" --requirements --continue-on-error \
         "${common[@]}" "${extra[@]}" 2>&1 | tee "$leak_dir/console.log" | integration_digest || status=$?
+    check_deprecations || status=$?
     PYTHON_BIN=$venv/bin/python bash "$scripts/testserver.sh" stop "$coll" || true
     rm -f "$integration_cfg"
     info "whole output of the integration suite (playbooks at -vvvv): ${leak_dir#"$coll"/}/console.log;" \
@@ -168,6 +169,17 @@ run_integration() {
     run_leak_scan || status=$?
     show_reliability_report
     return "$status"
+}
+
+# A deprecation warning fails the suite. ansible-test turns them off for every playbook;
+# the runme.sh targets turn them back on (fixture.sh), and Ansible's log has them all.
+check_deprecations() {
+    local found=$leak_dir/deprecation-warnings.txt
+    if grep -h -F -A3 '[DEPRECATION WARNING]' "$leak_dir/console.log" "$leak_dir/ansible.log" >"$found" 2>/dev/null; then
+        warn "Ansible printed deprecation warnings in the integration suite (each fails it):"
+        cat "$found"
+        return 1
+    fi
 }
 
 # The tables the reliability_* targets leave for docs/reliability.md: faults, bad

@@ -17,7 +17,6 @@ import yaml
 
 from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible.plugins.doc_fragments import action_common_attributes
-from ansible.template import trust_as_template
 from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
@@ -25,6 +24,7 @@ from ansible_collections.unicore.auth.plugins.lookup import unicore_token as loo
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import TOKEN_ARGUMENT_SPEC, unicore_argument_spec
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS
 from ansible_collections.unicore.auth.plugins.modules import unicore_access_info, unicore_auth_token
+from ansible_collections.unicore.auth.tests.unit.plugins.ansible_core_compat import trust_as_template
 
 COLLECTION_PACKAGE = 'ansible_collections.unicore.auth.plugins'
 FRAGMENTS = {

@@ -18,12 +18,13 @@ from ansible import constants as C
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible.parsing.yaml.loader import AnsibleLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.unicore.auth.plugins.doc_fragments import connection, credentials, token
 from ansible_collections.unicore.auth.plugins.lookup import unicore_options, unicore_token
 from ansible_collections.unicore.auth.plugins.module_utils import _client
+from ansible_collections.unicore.auth.tests.unit.plugins.ansible_core_compat import trust_as_template
 
 LOOKUP_NAME = 'unicore.auth.unicore_token'
 SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'

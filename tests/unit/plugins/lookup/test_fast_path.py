@@ -17,12 +17,12 @@ import os
 import pytest
 
 from ansible import constants as C
-from ansible.template import trust_as_template
 
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.plugin_utils import _token_cache
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, resolve_options
+from ansible_collections.unicore.auth.tests.unit.plugins.ansible_core_compat import trust_as_template
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 

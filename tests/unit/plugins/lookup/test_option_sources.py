@@ -15,12 +15,13 @@ import os
 import pytest
 
 from ansible.errors import AnsibleLookupError
-from ansible.template import trust_as_template
+from ansible.release import __version__ as ansible_version
 
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, loader_file_reader, resolve_options
+from ansible_collections.unicore.auth.tests.unit.plugins.ansible_core_compat import trust_as_template
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 KEY_TEXT = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n'
@@ -126,17 +127,28 @@ def vaulted_key(tmp_path, vault_encrypt):
     return path
 
 
-def test_identity_is_read_and_vault_decrypted_by_the_loader(make_lookup, vaulted_key, loader, monkeypatch):
-    read = []
-    real_get_file_contents = loader._get_file_contents
-
-    def get_file_contents(path):
+def recorded(read, method):
+    def record(path, *args, **kwargs):
         read.append(path)
-        return real_get_file_contents(path)
-    monkeypatch.setattr(loader, '_get_file_contents', get_file_contents)
+        return method(path, *args, **kwargs)
+    return record
+
+
+@pytest.mark.parametrize('loader_api', ['get_text_file_contents', 'get_real_file'])
+def test_identity_is_read_and_vault_decrypted_by_the_loader(make_lookup, vaulted_key, loader, monkeypatch, tmp_path, loader_api):
+    # ansible-core 2.19 and later offer get_text_file_contents; before, get_real_file decrypts into a temporary copy
+    if loader_api == 'get_real_file' and hasattr(type(loader), 'get_text_file_contents'):
+        monkeypatch.delattr(type(loader), 'get_text_file_contents')
+    elif loader_api == 'get_text_file_contents' and not hasattr(type(loader), 'get_text_file_contents'):
+        pytest.skip('ansible-core %s has no DataLoader.get_text_file_contents' % ansible_version)
+    read, decrypted = [], []
+    monkeypatch.setattr(loader, '_get_file_contents', recorded(read, loader._get_file_contents))
+    monkeypatch.setattr(loader, 'get_real_file', recorded(read, loader.get_real_file))
+    monkeypatch.setattr(loader, 'cleanup_tmp_file', recorded(decrypted, loader.cleanup_tmp_file))
     options = options_for(make_lookup, {}, url=SITE, username='demouser', identity=str(vaulted_key))
     assert options.read_file(options.get_option('identity')).decode() == KEY_TEXT
-    assert read == [str(vaulted_key)]
+    assert read and set(read) == {str(vaulted_key)}
+    assert all(not os.path.exists(path) for path in decrypted)  # a decrypted copy is removed at once
 
 
 def test_identity_from_a_templated_variable_is_read_too(make_lookup, vaulted_key):

@@ -10,9 +10,7 @@ import json
 import pytest
 import requests
 
-from ansible.module_utils import _internal as module_internal
-from ansible.module_utils.common import warnings as module_warnings
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.unicore.auth.tests.unit.plugins.ansible_core_compat import as_in_a_module_process, patch_module_args
 
 
 @pytest.fixture
@@ -22,10 +20,8 @@ def module_runner(capsys, monkeypatch):
     A module runs in a process of its own: no warnings of an earlier run, and not on the
     controller (once other tests have imported controller code, warn() would go to the display).
     """
-    monkeypatch.setattr(module_internal, 'is_controller', False)
-
     def run(main, **args):
-        monkeypatch.setattr(module_warnings, '_global_warnings', {})
+        as_in_a_module_process(monkeypatch)
         with patch_module_args(args):
             with pytest.raises(SystemExit):
                 main()

@@ -3,6 +3,11 @@
 # after setting `config` to the path of integration_config.yml (and `work` to the
 # target's scratch directory, for decrypted_key_copies).
 
+# ansible-test runs every playbook with ANSIBLE_DEPRECATION_WARNINGS=false; the
+# playbooks of these targets show them, and the harness fails the suite on any
+# (each is a promise that the collection breaks on a later ansible-core).
+export ANSIBLE_DEPRECATION_WARNINGS=true
+
 # A value from the test server's fixtures, e.g. `fixture users demouser password`.
 fixture() {
     python - "${config:?set config to the path of integration_config.yml first}" "$@" <<'PY'
