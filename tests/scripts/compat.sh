@@ -185,7 +185,7 @@ run_integration() {
     PYTHON_BIN=$venv/bin/python bash "$scripts/testserver.sh" start "$coll" || return 1
     # ansible-test passes no environment to the playbooks, but reads this file as their ansible.cfg:
     # Ansible's own temporary files go to this run's TMPDIR. (Deprecation warnings cannot be turned on
-    # here: ansible-test sets ANSIBLE_DEPRECATION_WARNINGS=false, which compat_smoke's runme.sh overrides.)
+    # here: ansible-test sets ANSIBLE_DEPRECATION_WARNINGS=false, which fixture.sh turns back on for runme.sh targets.)
     {
         echo "# written by tests/scripts/compat.sh for one run of the ansible-core $version matrix leg"
         echo '[defaults]'

@@ -24,7 +24,7 @@
 #
 # Environment: PYTHON (interpreter for the venv, default python3),
 # BUILD_ROOT (where the collection copy goes, default build/; a second run at
-# the same time needs its own, outside /tmp, which the secrets scan searches),
+# the same time needs its own),
 # ANSIBLE_TEST_PYTHON (Python version the tests run with, default 3.11),
 # ANSIBLE_TEST_OPTIONS (extra options for every ansible-test call, e.g. -v),
 # SANITY_OPTIONS / UNITS_OPTIONS / INTEGRATION_OPTIONS (extra options per suite,
@@ -66,6 +66,15 @@ unset PYTHONPATH
 "$venv/bin/python" "$scripts/install_get_pip.py"
 "$venv/bin/python" "$scripts/sync_collection.py" "$root" "$coll"
 cd "$coll"
+# The suite's own temporary directory, for every process it starts (ansible-test does
+# not pass TMPDIR on to integration targets: their runme.sh scripts source
+# suite_tmpdir.sh, and Ansible's own temporary files go there by integration.cfg).
+# The secrets scan reads it with the rest of tests/output, and no other temporary
+# directory, where other programs' files are none of its business.
+# Each main suite starts with it empty: the secrets scan after the integration suite
+# reads what that suite left there, not the unit tests' fixtures.
+suite_tmp=$coll/tests/output/tmp
+export TMPDIR=$suite_tmp
 
 read -r -a common <<<"${ANSIBLE_TEST_OPTIONS:-}"
 # keep the pip runs of ansible-test (requirements, sanity venvs) to warnings and errors
@@ -207,7 +216,7 @@ integration_cfg=$coll/tests/integration/integration.cfg
 leak_scan_prepare() {
     rm -rf "$leak_dir"
     mkdir -p "$leak_dir"
-    touch "$leak_dir/run-started"  # the scan looks at temporary files newer than this
+    touch "$leak_dir/run-started"  # the scan looks at state in HOME newer than this
     # verbosity 4 is -vvvv; its extra messages go to stderr, so that the stdout of
     # ansible-vault encrypt_string or ansible-doc --json stays what the tests parse;
     # a result stays on one line (as without -vvv), for the tests that grep it.
@@ -218,6 +227,8 @@ leak_scan_prepare() {
         echo 'verbose_to_stderr = true'
         echo 'callback_format_pretty = false'
         echo "log_path = $leak_dir/ansible.log"
+        echo "local_tmp = $suite_tmp/ansible-local"
+        echo "remote_tmp = $suite_tmp/ansible-remote"
     } >"$integration_cfg"
 }
 
@@ -353,6 +364,8 @@ fi
 for suite in "${main_suites[@]}"; do
     banner "$suite: ansible-test $suite (Python $pyver, $ansible_core)"
     junit_reset "$suite"
+    rm -rf "$suite_tmp"
+    mkdir -p "$suite_tmp"
     suite_start=$SECONDS
     status=0
     case $suite in

@@ -23,16 +23,15 @@ Scanned, as bytes:
 * the whole output of the run and Ansible's log_path (everything in
   ``tests/output/leak-scan/``: the harness runs every playbook at -vvvv);
 * everything else under the collection copy's ``tests/output/`` (JUnit XML,
-  ansible-test's .tmp, logs), except the test server's workdir, which holds
-  the fixtures by design, and the server's stdout, whose ready line carries
-  the OIDC client secret by design (docs/design.md, "The test server");
-* files written since FILE (the start of the run) under the temporary
-  directory (TMPDIR, or /tmp) and ~/.ansible/tmp that are still there: no
-  temporary file may keep a secret.  Test server workdirs, the collection copy
-  and its checkout are not temporary files (the copy's tests/output is scanned
-  above);
-* files written since FILE where the collection and UNICORE's clients keep
-  state in the user's home: ~/.cache/unicore.auth (and the lookup's
+  ansible-test's .tmp, logs, and ``tests/output/tmp``, the suite's own
+  temporary directory: the harness makes it the TMPDIR of every process it
+  starts, runme.sh targets source suite_tmpdir.sh, and Ansible's local_tmp and
+  remote_tmp are there: no temporary file may keep a secret), except the test
+  server's workdir, which holds the fixtures by design, and the server's
+  stdout, whose ready line carries the OIDC client secret by design
+  (docs/design.md, "The test server");
+* files written since FILE (the start of the run) where the collection and
+  UNICORE's clients keep state in the user's home: ~/.cache/unicore.auth (and the lookup's
   $XDG_CACHE_HOME/unicore.auth), UCC's ~/.ucc, and PyUNICORE 2.0.2's
   $HOME.ucc (its default refresh-token path lacks a slash).
 
@@ -282,7 +281,6 @@ class Scan:
         self.areas = {}         # area -> [files, bytes]
         self.hits = []          # (path, line, kind)
         self.caches = []        # cache directories checked
-        self.own_caches = []    # ... of them those of the run itself (tests/output, the default place)
         self.cache_entries = 0
         self.problems = []      # (path, what is wrong), for token caches
         self.refresh_token_files = []   # refresh-token files at their places, whose refresh tokens are allowed
@@ -353,17 +351,9 @@ class Scan:
         joined = b''.join(joined)
         return {(bisect.bisect_right(starts, match.start()), 'private_key_unwrapped') for match in self._fragments.finditer(joined)}
 
-    def check_cache(self, directory, tokens, since, own=True):
-        """A token cache holds issued tokens only, never a credential.
-
-        In an ``own`` cache (the run's tests/output, the default cache) an entry
-        written during the run must hold a token this server issued; elsewhere
-        (temporary directories, which other test servers may share) a token
-        must be a JWT with the claims of an issued token.
-        """
+    def check_cache(self, directory, tokens, since):
+        """A token cache holds issued tokens only, never a credential; an entry written during the run, a token this server issued."""
         self.caches.append(directory)
-        if own:
-            self.own_caches.append(directory)
         credentials = self.secrets.credentials()
         signatures = {token.rsplit('.', 1)[-1] for token in tokens}
         for name in sorted(os.listdir(directory)):
@@ -384,7 +374,7 @@ class Scan:
                 self._check_registry_entry(path, data, tokens)
                 continue
             allowed = ANSWER_KEYS if name.startswith(ANSWER_PREFIX) else CACHE_ENTRY_KEYS
-            self._check_cache_entry(path, data, allowed, signatures, since if own else None)
+            self._check_cache_entry(path, data, allowed, signatures, since)
 
     def _check_registry_entry(self, path, data, tokens):
         try:
@@ -410,7 +400,7 @@ class Scan:
         parts = entry['token'].split('.')
         if len(parts) != 3 or not all(parts) or not _issued_claims(parts[1]):
             self.problems.append((path, 'holds something that is not an issued token (a JWT with iss, sub, exp)'))
-        elif since is not None and os.stat(path).st_mtime >= since and parts[2] not in signatures:
+        elif os.stat(path).st_mtime >= since and parts[2] not in signatures:
             self.problems.append((path, 'holds a token the test server did not issue in this run'))
 
 
@@ -473,7 +463,7 @@ def walk_files(root, skip, newer_than=None, on_cache=None):
             yield path
 
 
-def run_scan(collection, since_path, fixtures_path, temp_roots, cache_roots, home_roots=(), refresh_token_files=()):
+def run_scan(collection, since_path, fixtures_path, cache_roots, home_roots=(), refresh_token_files=()):
     """The Scan of one run, and what was looked at.
 
     ``home_roots``: where the collection and UNICORE's clients keep state in the
@@ -486,10 +476,9 @@ def run_scan(collection, since_path, fixtures_path, temp_roots, cache_roots, hom
     output = os.path.join(collection, 'tests', 'output')
     leak_dir = os.path.join(output, 'leak-scan')
     caches = set()
-    own_caches = set()
 
     skip = {os.path.realpath(workdir), os.path.join(output, 'testserver'), os.path.join(output, 'harness', SERVER_STDOUT)}
-    for path in walk_files(output, skip, on_cache=own_caches.add):
+    for path in walk_files(output, skip, on_cache=caches.add):
         if os.path.dirname(path) == leak_dir:
             if os.path.basename(path) == 'report.txt':
                 continue  # this scan's own report
@@ -497,26 +486,20 @@ def run_scan(collection, since_path, fixtures_path, temp_roots, cache_roots, hom
         else:
             scan.scan_file(path, 'tests/output (JUnit, .tmp, logs)')
 
-    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(collection))))
-    skip |= {collection, checkout, os.path.realpath(checkout)}
-    for root in temp_roots:
-        if os.path.isdir(root):
-            for path in walk_files(root, skip, newer_than=since, on_cache=caches.add):
-                scan.scan_file(path, 'temporary files left behind')
     for root in cache_roots:
         if os.path.isdir(root):
-            for _path in walk_files(root, set(), on_cache=own_caches.add):
+            for _path in walk_files(root, set(), on_cache=caches.add):
                 pass
     refresh_token_files = {os.path.realpath(path) for path in refresh_token_files}
     for root in home_roots:
         if os.path.isdir(root):
-            for path in walk_files(root, set(), newer_than=since, on_cache=own_caches.add):
+            for path in walk_files(root, set(), newer_than=since, on_cache=caches.add):
                 if os.path.realpath(path) in refresh_token_files:
                     scan.scan_refresh_token_file(path, "the clients' state in HOME (refresh-token files, caches)")
                 else:
                     scan.scan_file(path, "the clients' state in HOME (refresh-token files, caches)")
-    for directory in sorted(own_caches | caches):
-        scan.check_cache(directory, tokens, since, own=directory in own_caches)
+    for directory in sorted(caches):
+        scan.check_cache(directory, tokens, since)
     return scan, tokens
 
 
@@ -534,11 +517,8 @@ def report(scan, tokens, out=sys.stdout):
           % len(scan.refresh_token_files), file=out)
     for path in scan.refresh_token_files:
         print('  %s' % path, file=out)
-    elsewhere = [directory for directory in scan.caches if directory not in scan.own_caches]
-    for directory in scan.own_caches:
+    for directory in scan.caches:
         print('  %s' % directory, file=out)
-    if elsewhere:
-        print('  and %d in temporary directories (e.g. %s)' % (len(elsewhere), elsewhere[0]), file=out)
     for path, line, kind in scan.hits:
         print('LEAK: %s:%s: %s' % (path, line or 'outside refresh_token', kind), file=out)
     for path, problem in scan.problems:
@@ -591,7 +571,7 @@ def self_test(out=sys.stdout):
             handle.write(content)
     collection = os.path.join(base, 'ansible_collections', 'ns', 'name')
     output = os.path.join(collection, 'tests', 'output')
-    temp = os.path.join(base, 'tmp')
+    temp = os.path.join(output, 'tmp')  # the suite's own temporary directory
     cache = os.path.join(temp, 'cache')
     # where the collection and UCC keep refresh tokens in a home
     own_state, ucc_state = os.path.join(base, 'home', '.cache', 'unicore.auth'), os.path.join(base, 'home', '.ucc')
@@ -608,7 +588,7 @@ def self_test(out=sys.stdout):
             handle.write(text)
 
     def scan():
-        return run_scan(collection, since, os.path.join(workdir, 'fixtures.json'), [temp], [], [own_state, ucc_state], refresh_token_files)[0]
+        return run_scan(collection, since, os.path.join(workdir, 'fixtures.json'), [], [own_state, ucc_state], refresh_token_files)[0]
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\nnothing secret here\n')
     write(os.path.join(output, 'harness', SERVER_STDOUT), json.dumps({'ready': True, 'oidc': {'client_secret': client_secret}}) + '\n')
@@ -639,7 +619,7 @@ def self_test(out=sys.stdout):
     hits = {(os.path.basename(path), line, kind) for path, line, kind in dirty.hits}
     checks += [
         ('a password in the console log is found', ('console.log', 2, 'password') in hits),
-        ('a key line in a temporary file is found', ('left-behind', 2, 'private_key_line') in hits),
+        ("a key line in the suite's temporary directory is found", ('left-behind', 2, 'private_key_line') in hits),
         ('a key as one escaped string is found', ('ansible.log', 1, 'private_key_unwrapped') in hits),
         ('an issued token is found', ('junit.xml', 1, 'issued_token') in hits),
         ('a refresh token the OIDC provider issued is found', ('refresh-tokens', 1, 'oidc_refresh_token') in hits),
@@ -707,7 +687,6 @@ def main():
     if not args.collection or not args.since:
         parser.error('--collection and --since are required')
     fixtures = args.fixtures or os.path.join(args.collection, 'tests', 'output', 'testserver', 'fixtures.json')
-    temp_roots = sorted({os.path.realpath(tempfile.gettempdir()), os.path.realpath(os.path.expanduser('~/.ansible/tmp'))})
     cache_base = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
     home = os.path.expanduser('~')
     # the collection's default oidc_refresh_token_file (in ~/.cache, whatever XDG_CACHE_HOME says), UCC's,
@@ -716,7 +695,7 @@ def main():
                            os.path.join(home + '.ucc', 'refresh-tokens')]
     home_roots = sorted({os.path.realpath(path) for path in [os.path.join(cache_base, 'unicore.auth')]
                          + [os.path.dirname(path) for path in refresh_token_files]})
-    scan, tokens = run_scan(args.collection, args.since, fixtures, temp_roots, [os.path.join(cache_base, 'unicore.auth', 'tokens')],
+    scan, tokens = run_scan(args.collection, args.since, fixtures, [os.path.join(cache_base, 'unicore.auth', 'tokens')],
                             home_roots, refresh_token_files)
 
     class Tee:  # pylint: disable=too-few-public-methods

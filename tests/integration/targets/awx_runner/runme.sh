@@ -8,6 +8,9 @@
 # integration_config.yml (the harness writes it for the server it started).
 set -eux
 
+# shellcheck source=../setup_unicore_testserver/files/suite_tmpdir.sh
+. ../setup_unicore_testserver/files/suite_tmpdir.sh
+
 export UNICORE_INTEGRATION_CONFIG="${PWD}/../../integration_config.yml"
 
 # The jobs' directories (credential files, keys) in a base directory of this run's own, removed

@@ -4,6 +4,9 @@
 # wrote its address into integration_config.yml.
 set -eu
 
+# shellcheck source=../setup_unicore_testserver/files/suite_tmpdir.sh
+. ../setup_unicore_testserver/files/suite_tmpdir.sh
+
 export UNICORE_INTEGRATION_CONFIG="${PWD}/../../integration_config.yml"
 export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH}${PYTHONPATH:+:${PYTHONPATH}}"
 

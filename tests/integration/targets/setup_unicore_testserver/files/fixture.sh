@@ -3,6 +3,9 @@
 # after setting `config` to the path of integration_config.yml (and `work` to the
 # target's scratch directory, for decrypted_key_copies).
 
+# shellcheck source=suite_tmpdir.sh
+. "$(dirname "${BASH_SOURCE[0]}")/suite_tmpdir.sh"
+
 # ansible-test runs every playbook with ANSIBLE_DEPRECATION_WARNINGS=false; the
 # playbooks of these targets show them, and the harness fails the suite on any
 # (each is a promise that the collection breaks on a later ansible-core).
