@@ -8,8 +8,7 @@
 #
 # 1. creates/reuses the venv $ROOT/.venv-compat-VERSION with the pinned
 #    tests/requirements-compat/ansible-core-VERSION.txt (tests/scripts/venv.sh,
-#    rebuilt when that file changes; serialised with a lock, so a --prepare in
-#    the background and a run can overlap)
+#    rebuilt when that file changes)
 # 2. syncs the checkout into a collection copy of its own,
 #    $BUILD_ROOT/compat-VERSION/ansible_collections/unicore/auth
 # 3. runs every unit test: ansible-test units --local --python 3.11 --requirements
@@ -65,10 +64,7 @@ pyver=3.11
 # ---------------------------------------------------------------- the venv
 
 prepare_venv() {
-    local lock=$venv.lock  # a directory: git-ignored like the venv (/.venv-*/)
-    mkdir -p "$lock"
-    # one install at a time per venv: a --prepare in the background and the run itself may overlap
-    flock "$lock" env PYTHON="$python" VENV="$venv" REQUIREMENTS="$requirements" bash "$scripts/venv.sh"
+    env PYTHON="$python" VENV="$venv" REQUIREMENTS="$requirements" bash "$scripts/venv.sh"
     local have
     have=$("$venv/bin/python" -c 'from ansible.release import __version__; print(__version__)')
     [[ $have == "$version".* ]] || die "$venv has ansible-core $have, not $version"

@@ -11,8 +11,7 @@
 # --prepare only creates (or reuses) the docs virtualenv.
 #
 # The virtualenv, DOCS_VENV (default .venv-docs), holds the pinned
-# tests/requirements-docs.txt and is reused while a stamp inside it holds the hash of
-# that file (plus the interpreter version).  The site goes to DOCS_BUILD (default
+# tests/requirements-docs.txt (made and reused by tests/scripts/venv.sh).  The site goes to DOCS_BUILD (default
 # build/docs): `antsibull-docs sphinx-init`'s conf.py, build.sh and rst/ sources, the
 # log build.log, and the HTML in DOCS_BUILD/build/html/ (start page index.html).
 #
@@ -25,7 +24,6 @@ python=${PYTHON:-python3}
 venv=${DOCS_VENV:-$root/.venv-docs}
 site=${DOCS_BUILD:-$root/build/docs}
 req=$root/tests/requirements-docs.txt
-stamp=$venv/.requirements-docs.sha256
 
 # shellcheck source=tests/scripts/lib.sh
 . "$root/tests/scripts/lib.sh"
@@ -37,28 +35,8 @@ case ${1:-} in
     *) die "usage: $0 [--prepare]" ;;
 esac
 
-# --- the virtualenv (one creator at a time: the lock file lives in the venv's directory) ---
-command -v "$python" >/dev/null 2>&1 || die "Python interpreter '$python' not found (set PYTHON=...)"
-want=$( { sha256sum <"$req"; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
-mkdir -p "$venv"
-exec 8>"$venv/.lock"
-flock 8
-if [[ -x $venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
-    info "docs virtualenv $venv is up to date"
-else
-    start=$SECONDS
-    info "creating docs virtualenv $venv ($("$python" --version 2>&1))"
-    find "$venv" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
-    "$python" -m venv "$venv"
-    info "installing pinned docs requirements from tests/requirements-docs.txt"
-    quiet_pip "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" \
-        || die "pip install of tests/requirements-docs.txt failed (see the errors above)"
-    check=$("$venv/bin/python" -m pip check --disable-pip-version-check 2>&1) \
-        || die "pip check found broken requirements in $venv:"$'\n'"$check"
-    echo "$want" >"$stamp"
-    info "docs virtualenv ready in $((SECONDS - start))s"
-fi
-flock -u 8
+# --- the virtualenv: tests/scripts/venv.sh with the docs requirements ---
+env PYTHON="$python" VENV="$venv" REQUIREMENTS="$req" bash "$root/tests/scripts/venv.sh"
 $prepare_only && exit 0
 
 # --- the site ---

@@ -52,7 +52,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # pylint: disable-next=wrong-import-position
-from docs_site import collection_contents, collection_name, guide_files  # noqa: E402
+from docs_site import collection_contents, collection_name, guide_files, markdown_lines  # noqa: E402
 
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -69,7 +69,6 @@ footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins 
 map mark math menu meta meter nav noscript object ol optgroup option output p param picture pre progress q rp
 rt ruby s samp script search section select slot small source span strong style sub summary sup svg table
 tbody td template textarea tfoot th thead time title tr track u ul var video wbr'''.split())
-FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
 MD_HEADING = re.compile(r'^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$')
 
 
@@ -592,21 +591,12 @@ class Checker:
 def markdown_headings(text: str) -> list[str]:
     """Return the headings of a Markdown text (ATX headings outside fenced code)."""
     headings = []
-    fence = None
 
-    for line in text.splitlines():
-        match = FENCE.match(line)
+    for _number, line, in_text in markdown_lines(text):
+        heading = MD_HEADING.match(line.rstrip('\n')) if in_text else None
 
-        if fence:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-        elif match:
-            fence = match.group(1)
-        else:
-            heading = MD_HEADING.match(line)
-
-            if heading:
-                headings.append(heading.group(2))
+        if heading:
+            headings.append(heading.group(2))
 
     return headings
 

@@ -76,6 +76,25 @@ MENTION = re.compile(r'(?<![\[`])`(%s)`(?![\]`])')
 SCHEME = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:')
 
 
+def markdown_lines(text: str):
+    """Yield (line number, line with its end, True when outside fenced code) for each line of a Markdown text."""
+    fence = None
+
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        match = FENCE.match(line)
+
+        if fence:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = None
+
+            yield number, line, False
+        elif match:
+            fence = match.group(1)
+            yield number, line, False
+        else:
+            yield number, line, True
+
+
 def collection_name(root: str) -> str:
     """Return the collection's name, namespace.name, from its galaxy.yml."""
     with open(os.path.join(root, 'galaxy.yml'), encoding='utf-8') as handle:
@@ -158,17 +177,9 @@ class GuideRewriter:
     def rewrite(self, page: str, text: str) -> str:
         """Return a page's text for the site (page: its path in the checkout); broken links go to self.errors."""
         lines = []
-        fence = None
 
-        for number, line in enumerate(text.splitlines(keepends=True), 1):
-            match = FENCE.match(line)
-
-            if fence:
-                if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                    fence = None
-            elif match:
-                fence = match.group(1)
-            else:
+        for number, line, in_text in markdown_lines(text):
+            if in_text:
                 for link in LINK.finditer(line):
                     self._check_link(page, number, link.group(1))
 

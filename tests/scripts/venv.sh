@@ -5,7 +5,9 @@
 # The venv is reused as long as a stamp file inside it holds the hash of
 # the requirements file (plus the interpreter version); otherwise it is
 # rebuilt from scratch.  The stamp is written only after a successful install,
-# so an interrupted install is retried on the next run.
+# so an interrupted install is retried on the next run.  One install at a time
+# per venv (a lock file inside it): the harness builds the side suites' venvs in
+# the background while a suite of the same venv may start.
 #
 # Environment: PYTHON (default python3), VENV (default <repo>/.venv),
 # REQUIREMENTS (the pinned requirements file, default
@@ -28,6 +30,9 @@ command -v "$python" >/dev/null 2>&1 || die "Python interpreter '$python' not fo
 
 want=$( { sha256sum <"$req"; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1)
 
+mkdir -p "$venv"
+exec 9>"$venv/.lock"
+flock 9
 if [[ -x $venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     info "virtualenv $venv is up to date"
     exit 0
@@ -35,7 +40,7 @@ fi
 
 start=$SECONDS
 info "creating virtualenv $venv ($("$python" --version 2>&1))"
-rm -rf "$venv"
+find "$venv" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 "$python" -m venv "$venv"
 
 info "installing pinned test requirements from $req_name"
