@@ -17,11 +17,21 @@ import stat
 import tempfile
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.module_utils._private_files import open_private, read_private, stage_private
+from ansible_collections.unicore.auth.plugins.module_utils._private_files import (
+    FileWriteError,
+    StagedFile,
+    open_private,
+    read_private,
+    remove_stale_temporaries,
+    stage_private,
+    sync_directory,
+)
 
 SITE_SUFFIX = '.site'
 # A token is a few KiB; anything much larger is not one.
 MAX_TOKEN_BYTES = 64 * 1024
+# Room enough for a new token and its record, tried before a token is issued.
+ROOM_FOR_A_TOKEN = 16 * 1024
 
 
 def parse_mode(mode):
@@ -119,26 +129,45 @@ class TokenFile:
             return None
         return record if isinstance(record, dict) else None
 
+    def check_room(self):
+        """Fail, naming ``dest`` and the cause, when the directory has no room for a new token: before one is issued for nothing.
+
+        Tried by writing (and syncing) as much as a token and its record take,
+        beside ``dest``, then removing it: a file system's free-space figures
+        say nothing of quotas, reserved blocks or compression.
+        """
+        try:
+            StagedFile(self.path, b'\0' * ROOM_FOR_A_TOKEN, 0o600, suffix='.probe').discard()
+        except OSError as exc:
+            raise FileWriteError('dest: cannot write %s: %s (no token was issued, and the kept files are unchanged)'
+                                 % (self.path, exc.strerror), exc.errno)
+
     def write(self, token, url, issuer, mode):
         """Replace the token and its record, each by an atomic rename.
 
-        Both are written in full before either is renamed into place, so a
-        failure while writing leaves the kept token and its record as they were.
+        Both are written in full and synced before either is renamed, so a
+        failure while writing leaves the kept token and its record as they
+        were. A run killed between the two renames leaves the new record
+        beside the old token, whose issuer it then does not name (another
+        site's) or names rightly (the same site's): either way no later run
+        takes the old token for another site's. Temporary copies that a killed
+        run left are removed first.
         """
         record = json.dumps({'url': url, 'issuer': issuer}, sort_keys=True) + '\n'
+        directory = os.path.dirname(self.path)
+        remove_stale_temporaries(directory, os.path.basename(self.path))
         staged = []
         try:
             for path, text in ((self.site_path, record), (self.path, token + '\n')):
-                staged.append((stage_private(path, text.encode('utf-8'), mode), path))
-            for temporary, path in staged:
-                # rename() replaces the name itself, never the target of a link.
-                os.replace(temporary, path)
+                staged.append(stage_private(path, text.encode('utf-8'), mode))
+            for copy in staged:
+                copy.commit()
         except OSError as exc:
-            raise UnicoreError('dest: cannot write %s: %s' % (self.path, exc.strerror))
+            raise FileWriteError('dest: cannot write %s: %s' % (self.path, exc.strerror), exc.errno)
         finally:
-            for temporary, dummy in staged:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
+            for copy in staged:
+                copy.discard()
+        sync_directory(directory)
 
     def ensure_mode(self, mode, check_mode=False):
         """Give the kept token and its record ``mode``; True when that changed (or would change) anything.
@@ -165,7 +194,8 @@ class TokenFile:
         return changed
 
     def remove(self):
-        """Remove the token and its record; True when there was anything to remove."""
+        """Remove the token and its record, and any copy of them a killed run left; True when there was a token or record to remove."""
+        remove_stale_temporaries(os.path.dirname(self.path), os.path.basename(self.path))
         removed = False
         for path in (self.path, self.site_path):
             try:

@@ -106,6 +106,9 @@ def keep_auth_token(options, check_mode=False):
         usable = kept if kept is not None and kept.is_live() else None
         return dict(token_result(usable and usable.token, usable and usable.info, issued=False, changed=True), warnings=warnings)
 
+    if token_file is not None:
+        # A full file system would otherwise cost a token that no file keeps.
+        token_file.check_room()
     client = UnicoreClient(url, transport_from_options(options, _issuing_credential(options, kept)))
     try:
         token = request.issue(client)

@@ -18,11 +18,15 @@ every fork of a run, and later runs, share:
 * ``registry-`` entries hold what a Registry listed and when it was read, so
   that a playbook run reads it once (at most ``REGISTRY_MAX_AGE`` seconds old);
 * a lock per entry makes concurrent forks wait for the one that issues, so
-  N hosts x M tasks cost one token.
+  N hosts x M tasks cost one token; a lock dies with its process, so a fork
+  killed while it holds one never blocks the next;
+* a full file system (or a used-up quota) never costs the lookup its token:
+  what cannot be written is not kept, and ``unkept`` says why, for one warning.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,7 +34,14 @@ import time
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._kept_token import KeptToken, reason_to_replace
-from ansible_collections.unicore.auth.plugins.module_utils._private_files import FileLock, ensure_private_directory, read_private, write_private
+from ansible_collections.unicore.auth.plugins.module_utils._private_files import (
+    FileLock,
+    FileWriteError,
+    ensure_private_directory,
+    read_private,
+    remove_stale_temporaries,
+    write_private,
+)
 
 KEY_FILE = 'cache.key'
 KEY_BYTES = 32
@@ -40,12 +51,31 @@ REGISTRY_MAX_AGE = 600
 
 
 class TokenCache:
-    """Issued tokens by request, and the lookup's remembered answers, in a private directory."""
+    """Issued tokens by request, and the lookup's remembered answers, in a private directory.
+
+    ``unkept`` is None, or the first write that found no room (a
+    FileWriteError: the directory or its key could not be created, an entry
+    not written): then the token is used without being kept, and the caller
+    warns once (``unkept_warning``).
+    """
 
     def __init__(self, directory):
         self.directory = os.path.abspath(os.path.expanduser(str(directory)))
-        ensure_private_directory(self.directory, OPTION)
-        self._key = self._load_or_create_key()
+        self.unkept = None
+        self._key = None
+        try:
+            ensure_private_directory(self.directory, OPTION)
+            self._key = self._load_or_create_key()
+        except FileWriteError as error:
+            self._note_unkept(error)
+            return
+        # What forks killed while writing left: no live fork holds it.
+        remove_stale_temporaries(self.directory)
+
+    @property
+    def usable(self):
+        """False when the cache has no key (there was no room to create it): nothing is read or kept."""
+        return self._key is not None
 
     def entry_name(self, kind, fields):
         """The file name of the entry of ``kind`` identified by ``fields`` (a dict of strings, or a string): the kind and a BLAKE2b MAC.
@@ -63,6 +93,8 @@ class TokenCache:
         allows; ``issue`` returns ``(token, issuer_dn)``. Only one fork issues at
         a time for the same entry.
         """
+        if not self.usable:
+            return issue()[0]
         name = self.entry_name('token', identity)
         token = self._fitting_token(name, request)
         if token is not None:
@@ -81,6 +113,8 @@ class TokenCache:
         ``identity`` is the Registry's url and how it is read (certificates,
         and the credentials when they are sent); only one fork reads at a time.
         """
+        if not self.usable:
+            return read()
         name = self.entry_name('registry', identity)
         listing = self._fresh_registry(name)
         if listing is not None:
@@ -101,7 +135,8 @@ class TokenCache:
 
     def remember(self, answer_key, answer):
         """Keep the lookup's ``answer`` (token, reusable_until, warnings) for exactly the inputs ``answer_key`` stands for."""
-        self.write_entry(self.entry_name('answer', answer_key), answer)
+        if self.usable:
+            self.write_entry(self.entry_name('answer', answer_key), answer)
 
     def _fitting_token(self, name, request):
         entry = self._read(name)
@@ -115,21 +150,41 @@ class TokenCache:
         path = os.path.join(self.directory, KEY_FILE)
         with self._locked(KEY_FILE):
             key = read_private(path, OPTION, max_bytes=KEY_BYTES)
-            if key is None:
+            # Empty: what an older version left when it was killed while creating the key.
+            if not key:
                 key = os.urandom(KEY_BYTES)
-                try:
-                    # O_EXCL: under the lock nobody else creates it; never through a link put there.
-                    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600)
-                    with os.fdopen(descriptor, 'wb') as handle:
-                        handle.write(key)
-                except OSError as exc:
-                    raise UnicoreError('cache_dir: cannot create %s: %s' % (path, exc.strerror))
+                # Complete before it has its name (a rename), and under the lock, so no fork reads half a key.
+                write_private(path, key, 0o600, OPTION)
         if len(key) != KEY_BYTES:
             raise UnicoreError('cache_dir: %s is damaged; remove it and the cache starts afresh' % path)
         return key
 
+    @contextlib.contextmanager
     def _locked(self, name):
-        return FileLock(os.path.join(self.directory, name + '.lock'), OPTION)
+        """The entry's lock, held for a ``with`` block; without it when there is no room for the lock file."""
+        lock = FileLock(os.path.join(self.directory, name + '.lock'), OPTION)
+        try:
+            lock.acquire()
+        except FileWriteError as error:
+            self._note_unkept(error)
+            lock = None
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _note_unkept(self, error):
+        """Remember the first write that found no room; any other failure is raised (a refusal, or a setup to fix)."""
+        if not error.no_room:
+            raise error
+        if self.unkept is None:
+            self.unkept = error
+
+    def unkept_warning(self, what='the token', source='the site'):
+        """What the lookup warns when ``unkept``: where, and why; never the token."""
+        return ('cache_dir: cannot keep %s in %s (%s); it is used for this task only, and a later lookup asks %s again'
+                % (what, self.directory, os.strerror(self.unkept.errno), source))
 
     def _read(self, name):
         data = read_private(os.path.join(self.directory, name), OPTION)
@@ -139,5 +194,11 @@ class TokenCache:
             return None
 
     def write_entry(self, name, entry):
-        """Write ``entry`` (JSON) as the file ``name``: private, and atomically, so readers see the old entry or the new one."""
-        write_private(os.path.join(self.directory, name), json.dumps(entry).encode('utf-8'), 0o600, OPTION)
+        """Write ``entry`` (JSON) as the file ``name``: private, and atomically, so readers see the old entry or the new one.
+
+        When there is no room, the entry is not kept (see ``unkept``).
+        """
+        try:
+            write_private(os.path.join(self.directory, name), json.dumps(entry).encode('utf-8'), 0o600, OPTION)
+        except FileWriteError as error:
+            self._note_unkept(error)

@@ -222,6 +222,9 @@ def work_out_answer(options, cache_dir, answer_key, warn):
     answer = {'token': token, 'reusable_until': reusable_until, 'warnings': warnings}
     if cache is not None and answer_key is not None and reusable_until is not None and reusable_until > time.time():
         cache.remember(answer_key, answer)
+    if cache is not None and cache.unkept is not None:
+        # Once, after every write was tried; not among the answer's warnings, which are kept with it.
+        warn(cache.unkept_warning())
     return answer
 
 
@@ -229,7 +232,10 @@ def site_url_in_registry(options, cache_dir, warn):
     """The url of the site that ``registry_url`` + ``site`` name, with the Registry kept in the token cache in ``cache_dir`` (None: not kept)."""
     verify = connection_settings(**connection_keywords(options))[2]
     cache = None if cache_dir is None or verify is False else TokenCache(cache_dir)
-    return options_with_site_url(options, warn, read=registry_reader(cache, verify)).get_option('url')
+    url = options_with_site_url(options, warn, read=registry_reader(cache, verify)).get_option('url')
+    if cache is not None and cache.unkept is not None:
+        warn(cache.unkept_warning('what the Registry listed', 'the Registry'))
+    return url
 
 
 def registry_reader(cache, verify):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ import sys
 
 import pytest
 
-from ansible_collections.unicore.auth.plugins.module_utils import _errors
+from ansible_collections.unicore.auth.plugins.module_utils import _errors, _private_files
 
 # The directory that holds ansible_collections/ (from a module, which keeps the path it was imported by).
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(_errors.__file__), *['..'] * 5))
@@ -31,3 +32,21 @@ def fresh_python():
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
     return run
+
+
+class _FullDiskOs:
+    """``os`` for _private_files as on a full file system: files are created, but no byte can be written (ENOSPC)."""
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    @staticmethod
+    def write(descriptor, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.fixture
+def fill_disk(monkeypatch):
+    """``fill_disk()``: from now on, every file the collection writes is on a full file system (the integration
+    target reliability_crashes shows the same on a real one)."""
+    return lambda: monkeypatch.setattr(_private_files, 'os', _FullDiskOs())

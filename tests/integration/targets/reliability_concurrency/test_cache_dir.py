@@ -108,7 +108,7 @@ def refused(playbooks, control, layout, figures):
     cases.append({'name': 'key_is_a_link', 'cache_dir': layout.path('key_link')})
 
     control.reset()
-    results = playbooks.results('lookup_cases.yml', cases)
+    results, dummy = playbooks.results('lookup_cases.yml', cases)
     stats = control.stats()
     figures.record('cache_dir_refusals', {
         'cases': sorted(results), 'refused': sorted(name for name, result in results.items() if result['failed']),
@@ -187,7 +187,7 @@ def served(playbooks, control, layout, refused):
         {'name': 'new_cache_umask_000', 'cache_dir': layout.path('new', 'tokens')},
     ]
     control.reset()
-    results = playbooks.results('lookup_cases.yml', cases, umask=0o000)
+    results, dummy = playbooks.results('lookup_cases.yml', cases, umask=0o000)
     return results, control.stats()
 
 
@@ -222,7 +222,7 @@ def test_an_entry_replaced_by_a_link_is_not_followed(playbooks, control, layout,
             os.unlink(os.path.join(directory, name))
 
     control.reset()
-    results = playbooks.results('lookup_cases.yml', [{'name': 'entry_is_a_link', 'cache_dir': directory}])
+    results, dummy = playbooks.results('lookup_cases.yml', [{'name': 'entry_is_a_link', 'cache_dir': directory}])
     stats = control.stats()
 
     assert results['entry_is_a_link']['failed']

@@ -20,7 +20,8 @@ import time
 
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 
-from conftest import jwt_claims, normalised_dn, read_bytes
+from conftest import read_bytes
+from reliability_support import jwt_parts, normalised_dn
 
 WRITERS = 2
 ITERATIONS = 20
@@ -73,7 +74,7 @@ class Reader(threading.Thread):
             return 'not one line ending in a newline (%d bytes)' % len(data)
         token = text[:-1]
         try:
-            dummy, claims = jwt_claims(token)
+            dummy, claims = jwt_parts(token)
             info = token_info(token)
         except Exception as exc:  # pylint: disable=broad-except
             return 'not a decodable token (%d bytes): %s' % (len(data), exc)
@@ -91,7 +92,7 @@ class Reader(threading.Thread):
             return '.site is not complete JSON (%d bytes)' % len(record)
         if not isinstance(fields, dict) or fields.get('url') != self.site_url:
             return '.site does not name the site URL'
-        issuer = jwt_claims(data.decode('ascii').strip())[1]['iss']
+        issuer = jwt_parts(data.decode('ascii').strip())[1]['iss']
         if normalised_dn(fields.get('issuer')) != normalised_dn(issuer):
             return ".site names another issuer than the token's"
         return None

@@ -27,7 +27,8 @@ import pytest
 from ansible_collections.unicore.auth.plugins.module_utils._token_file import TokenFile
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
 
-from conftest import assert_precious_unchanged, jwt_claims, normalised_dn, plant_precious, read_bytes
+from conftest import assert_precious_unchanged, plant_precious, read_bytes
+from reliability_support import jwt_parts, normalised_dn
 
 OPEN_UMASK = 0o000
 
@@ -69,7 +70,7 @@ def phase_one(playbooks, control, layout):
         {'name': 'site_link_prepare', 'dest': layout.dest('site_link_kept_token')},
     ]
     control.reset()
-    results = playbooks.results('module_cases.yml', cases, umask=OPEN_UMASK)
+    results, dummy = playbooks.results('module_cases.yml', cases, umask=OPEN_UMASK)
     return results, control.stats()['tokens_issued']['total'], os.lstat(layout.dest('rename')).st_ino
 
 
@@ -96,7 +97,7 @@ def phase_two(playbooks, control, layout, phase_one):
         {'name': 'site_link_kept_token', 'dest': layout.dest('site_link_kept_token'), 'force': True},
     ]
     control.reset()
-    results = playbooks.results('module_cases.yml', cases, umask=OPEN_UMASK)
+    results, dummy = playbooks.results('module_cases.yml', cases, umask=OPEN_UMASK)
     return results, control.stats()['tokens_issued']['total']
 
 
@@ -111,7 +112,7 @@ def assert_token_file(path, site):
     text = read_bytes(path).decode('ascii')
     one_line = text.endswith('\n') and text.count('\n') == 1
     assert one_line, '%s is not one line' % path
-    issuer = jwt_claims(text.strip())[1]['iss']
+    issuer = jwt_parts(text.strip())[1]['iss']
     assert normalised_dn(issuer) == normalised_dn(site['dn'])
     return digest(text)
 

@@ -368,3 +368,23 @@ def test_a_site_the_registry_cannot_give_is_refused_without_a_token(site, lookup
         token_for(lookup_options(**dict({'username': 'demouser', 'password': PASSWORD}, **given)), cache_dir)
     assert str(error.value).startswith(message)
     assert site.requests == []
+
+
+# ---------------------------------------------------------------- a full disk under cache_dir
+
+
+@pytest.mark.parametrize('cache_exists', [True, False], ids=['existing-cache', 'new-cache'])
+def test_on_a_full_disk_the_lookup_returns_its_token_and_warns_once_without_it(site, lookup_options, cache_dir, monkeypatch, cache_exists, fill_disk):
+    if cache_exists:
+        _token_cache.TokenCache(cache_dir)
+    issued = site.will_issue()
+    warnings = []
+    fill_disk()
+    answer = work_out_answer(lookup_options(username='demouser', password=PASSWORD), cache_dir, 'the inputs', warnings.append)
+    monkeypatch.undo()
+    assert answer['token'] == issued
+    assert warnings == ['cache_dir: cannot keep the token in %s (No space left on device); it is used for this task only, '
+                        'and a later lookup asks the site again' % cache_dir]
+    # Not among the answer's own warnings, which a remembered answer repeats.
+    assert answer['warnings'] == []
+    assert [name for name in os.listdir(cache_dir) if not name.endswith('.lock') and name != 'cache.key'] == []

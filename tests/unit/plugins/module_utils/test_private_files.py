@@ -6,18 +6,24 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import signal
 import socket
 import stat
+import tempfile
 
 import pytest
 
 from ansible_collections.unicore.auth.plugins.module_utils import _private_files
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._private_files import (
+    FileLock,
+    FileWriteError,
     ensure_private_directory,
     open_private,
     read_private,
+    remove_stale_temporaries,
     stage_private,
     write_private,
 )
@@ -155,13 +161,16 @@ def test_with_max_bytes_at_most_one_byte_more_is_read(tmp_path):
 
 @pytest.mark.parametrize('mode', [0o600, 0o640, 0o400])
 def test_a_staged_copy_lies_beside_the_path_with_the_data_and_the_mode_whatever_the_umask(tmp_path, umask, mode):
-    temporary = stage_private(str(tmp_path / 'unicore.token'), b'token\n', mode)
+    staged = stage_private(str(tmp_path / 'unicore.token'), b'token\n', mode)
+    temporary = staged.temporary
     assert os.path.dirname(temporary) == str(tmp_path)
     assert os.path.basename(temporary).startswith('.unicore.token.')
     with open(temporary, 'rb') as handle:
         assert handle.read() == b'token\n'
     assert mode_of(temporary) == mode
     assert not os.path.exists(tmp_path / 'unicore.token')
+    staged.discard()
+    assert os.listdir(tmp_path) == []
 
 
 def test_the_mode_is_set_on_the_descriptor_before_any_data_is_written(tmp_path, monkeypatch):
@@ -171,7 +180,7 @@ def test_the_mode_is_set_on_the_descriptor_before_any_data_is_written(tmp_path, 
     monkeypatch.setattr(_private_files.os, 'chmod', failing('chmod'))
     monkeypatch.setattr(_private_files.os, 'fchmod',
                         lambda descriptor, mode: calls.append((os.fstat(descriptor).st_size, mode)) or real_fchmod(descriptor, mode))
-    stage_private(str(tmp_path / 'unicore.token'), b'token\n', 0o600)
+    stage_private(str(tmp_path / 'unicore.token'), b'token\n', 0o600).discard()
     assert calls == [(0, 0o600)]
 
 
@@ -281,3 +290,205 @@ def test_a_directory_others_can_write_to_is_refused_with_its_mode(tmp_path, mode
     directory.chmod(mode)
     message = refusal(ensure_private_directory, str(directory), 'cache_dir')
     assert message == 'cache_dir: %s is writable by other users (mode %o); make it 0700' % (directory, mode)
+
+
+# ---------------------------------------------------------------- crashes: killed writers, stale copies, syncing
+
+def killed_at(step, path, data):
+    """Fork a writer of ``data`` to ``path`` that SIGKILLs itself right after the file operation ``step``; its wait status."""
+    pid = os.fork()
+    if pid == 0:  # the writer: it never returns
+        try:
+            real = getattr(os, step) if step != 'mkstemp' else tempfile.mkstemp
+
+            def then_die(*args, **kwargs):
+                result = real(*args, **kwargs)
+                os.kill(os.getpid(), signal.SIGKILL)
+                return result
+            if step == 'mkstemp':
+                _private_files.tempfile = type('TempfileThenDie', (), {'mkstemp': staticmethod(then_die)})
+            else:
+                _private_files.os = type('OsThenDie', (), {'__getattr__': lambda self, name: getattr(os, name), step: staticmethod(then_die)})()
+            write_private(path, data, 0o600, 'cache_dir')
+        finally:
+            os._exit(70)  # pylint: disable=protected-access
+    return os.waitpid(pid, 0)[1]
+
+
+def temporaries(directory):
+    return sorted(name for name in os.listdir(directory) if name.endswith('.tmp'))
+
+
+@pytest.mark.parametrize('step, outcome', [
+    ('mkstemp', 'old'), ('write', 'old'), ('fsync', 'old'), ('replace', 'new'),
+])
+def test_a_writer_killed_at_any_step_leaves_the_old_file_or_the_new_one_and_the_next_write_cleans_up(tmp_path, step, outcome):
+    path = tmp_path / 'entry'
+    write_private(str(path), b'old data\n', 0o600, 'cache_dir')
+    status = killed_at(step, str(path), b'new data\n')
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert path.read_bytes() == (b'old data\n' if outcome == 'old' else b'new data\n')
+    assert mode_of(path) == 0o600
+    left = temporaries(tmp_path)
+    # Killed before the rename: a private copy is left (empty before the write), never readable by others.
+    assert len(left) == (1 if outcome == 'old' else 0)
+    assert all(mode_of(tmp_path / name) == 0o600 for name in left)
+    write_private(str(path), b'next data\n', 0o600, 'cache_dir')
+    assert path.read_bytes() == b'next data\n'
+    if step == 'mkstemp':
+        # Empty, and perhaps a writer's that has not locked it yet: left for the grace period, then removed.
+        assert temporaries(tmp_path) == left and (tmp_path / left[0]).stat().st_size == 0
+        age(tmp_path / left[0], _private_files.EMPTY_TEMPORARY_GRACE + 1)
+        write_private(str(path), b'last data\n', 0o600, 'cache_dir')
+    assert temporaries(tmp_path) == []
+
+
+def age(path, seconds):
+    status = os.lstat(path)
+    os.utime(path, (status.st_atime - seconds, status.st_mtime - seconds))
+
+
+def test_a_copy_that_a_live_writer_holds_is_never_removed(tmp_path):
+    staged = stage_private(str(tmp_path / 'entry'), b'data', 0o600)
+    age(staged.temporary, 3600)
+    assert remove_stale_temporaries(str(tmp_path)) == 0
+    assert os.path.exists(staged.temporary)
+    staged.commit()
+    assert os.listdir(tmp_path) == ['entry']
+
+
+def test_a_staged_copy_is_locked_until_it_is_renamed(tmp_path):
+    staged = stage_private(str(tmp_path / 'entry'), b'data', 0o600)
+    descriptor = os.open(staged.temporary, os.O_RDONLY)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        staged.commit()
+        # The same file, now at its name: let go of.
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(descriptor)
+
+
+def plant_copy(directory, name, data=b'left by a killed writer', suffix='.tmp'):
+    path = os.path.join(str(directory), '.%s.abcd_123%s' % (name, suffix))
+    with open(path, 'wb') as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_only_copies_of_the_name_are_removed_and_only_regular_files_of_ones_own(tmp_path):
+    mine = [plant_copy(tmp_path, 'unicore.token'), plant_copy(tmp_path, 'unicore.token.site'),
+            plant_copy(tmp_path, 'unicore.token', suffix='.probe')]
+    other_name = plant_copy(tmp_path, 'unicore.tokens')
+    not_a_copy = str(tmp_path / '.unicore.token.tmp')
+    with open(not_a_copy, 'wb') as handle:
+        handle.write(b'a file of the user')
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'precious')
+    link = str(tmp_path / '.unicore.token.link_123.tmp')
+    os.symlink(victim, link)
+    assert remove_stale_temporaries(str(tmp_path), 'unicore.token') == 3
+    assert not any(os.path.lexists(path) for path in mine)
+    assert os.path.exists(other_name) and os.path.exists(not_a_copy) and os.path.islink(link)
+    assert victim.read_bytes() == b'precious'
+
+
+@root_only
+def test_a_copy_of_another_user_is_left_alone(tmp_path):
+    path = plant_copy(tmp_path, 'entry')
+    os.chown(path, NOBODY, NOBODY)
+    assert remove_stale_temporaries(str(tmp_path)) == 0
+    assert os.path.exists(path)
+
+
+def test_a_lock_dies_with_the_process_that_held_it(tmp_path):
+    lock_path = str(tmp_path / 'entry.lock')
+    pid = os.fork()
+    if pid == 0:
+        try:
+            FileLock(lock_path, 'cache_dir').acquire()
+            os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(70)  # pylint: disable=protected-access
+    os.waitpid(pid, 0)
+    descriptor = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # would raise BlockingIOError if the lock had outlived its holder
+    finally:
+        os.close(descriptor)
+
+
+def test_the_data_is_synced_before_the_rename_and_the_directory_after_it(tmp_path, monkeypatch):
+    # What SIGKILL cannot show: after a power cut, the name must hold the old data or the new, never an empty file.
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(_private_files.os, 'fsync',
+                        lambda descriptor: calls.append('fsync %s' % ('directory' if stat.S_ISDIR(os.fstat(descriptor).st_mode) else 'file'))
+                        or real_fsync(descriptor))
+    monkeypatch.setattr(_private_files.os, 'replace', lambda source, target: calls.append('replace') or real_replace(source, target))
+    write_private(str(tmp_path / 'entry'), b'data', 0o600, 'cache_dir')
+    assert calls == ['fsync file', 'replace', 'fsync directory']
+
+
+def test_a_failed_directory_sync_after_the_rename_is_no_failure(tmp_path, monkeypatch):
+    real_fsync = os.fsync
+
+    def fsync(descriptor):
+        if stat.S_ISDIR(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        real_fsync(descriptor)
+    monkeypatch.setattr(_private_files.os, 'fsync', fsync)
+    write_private(str(tmp_path / 'entry'), b'data', 0o600, 'cache_dir')
+    assert (tmp_path / 'entry').read_bytes() == b'data'
+
+
+def test_a_write_on_a_full_file_system_says_so_and_leaves_the_old_file_and_no_copy(tmp_path, monkeypatch, fill_disk):
+    path = tmp_path / 'entry'
+    path.write_bytes(b'old')
+    fill_disk()
+    with pytest.raises(FileWriteError) as error:
+        write_private(str(path), b'new', 0o600, 'cache_dir')
+    monkeypatch.undo()
+    assert str(error.value) == 'cache_dir: cannot write %s: No space left on device' % path
+    assert (error.value.errno, error.value.no_room) == (errno.ENOSPC, True)
+    assert os.listdir(tmp_path) == ['entry'] and path.read_bytes() == b'old'
+
+
+def test_other_write_failures_are_no_lack_of_room(tmp_path, monkeypatch):
+    monkeypatch.setattr(_private_files.os, 'fsync', failing('fsync'))
+    with pytest.raises(FileWriteError) as error:
+        write_private(str(tmp_path / 'entry'), b'new', 0o600, 'cache_dir')
+    assert (error.value.errno, error.value.no_room) == (errno.EIO, False)
+
+
+def test_no_room_for_a_private_directory_says_so(tmp_path, monkeypatch):
+    def makedirs(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(_private_files.os, 'makedirs', makedirs)
+    with pytest.raises(FileWriteError) as error:
+        ensure_private_directory(str(tmp_path / 'tokens'), 'cache_dir')
+    assert str(error.value) == 'cache_dir: cannot create %s: No space left on device' % (tmp_path / 'tokens')
+    assert error.value.no_room
+
+
+class NoRoomForNewFilesOs:
+    """``os`` for _private_files as on a file system where not even an empty file can be created (ENOSPC)."""
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    @staticmethod
+    def open(path, flags, mode=0o777):
+        if flags & os.O_CREAT:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return os.open(path, flags, mode)
+
+
+def test_no_room_for_a_lock_file_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(_private_files, 'os', NoRoomForNewFilesOs())
+    with pytest.raises(FileWriteError) as error:
+        FileLock(str(tmp_path / 'entry.lock'), 'cache_dir').acquire()
+    assert str(error.value) == 'cache_dir: cannot lock %s: No space left on device' % (tmp_path / 'entry.lock')
+    assert error.value.no_room

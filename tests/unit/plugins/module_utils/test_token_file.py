@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.unicore.auth.plugins.module_utils import _token_file
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._private_files import FileWriteError
 from ansible_collections.unicore.auth.plugins.module_utils._token_file import MAX_TOKEN_BYTES, TokenFile, parse_mode
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
@@ -467,3 +468,55 @@ def test_a_failing_removal_is_named(tmp_path):
     (tmp_path / 'unicore.token').mkdir()
     message = refusal(TokenFile(tmp_path / 'unicore.token').remove)
     assert message.startswith('dest: cannot remove %s: ' % (tmp_path / 'unicore.token'))
+
+
+# ---------------------------------------------------------------- crashes and full disks
+
+
+def plant_copy(directory, name, data=b'a token a killed run left\n'):
+    path = directory / ('.%s.k1ll3d_0.tmp' % name)
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return path
+
+
+def test_writing_removes_the_copies_a_killed_run_left_of_the_token_and_its_record(kept_file, tmp_path):
+    copies = [plant_copy(tmp_path, 'unicore.token'), plant_copy(tmp_path, 'unicore.token.site')]
+    kept_file.write(NEW_TOKEN, SITE, SITE_DN, 0o600)
+    assert not any(os.path.lexists(copy) for copy in copies)
+    assert sorted(os.listdir(tmp_path)) == ['unicore.token', 'unicore.token.site']
+    assert kept_file.read() == NEW_TOKEN
+
+
+def test_removing_the_token_removes_the_copies_a_killed_run_left(kept_file, tmp_path):
+    plant_copy(tmp_path, 'unicore.token')
+    assert kept_file.remove() is True
+    assert os.listdir(tmp_path) == []
+
+
+def test_no_room_for_a_new_token_is_found_before_one_is_issued(kept_file, tmp_path, monkeypatch, fill_disk):
+    before = snapshot(tmp_path)
+    fill_disk()
+    with pytest.raises(FileWriteError) as error:
+        kept_file.check_room()
+    monkeypatch.undo()
+    assert str(error.value) == ('dest: cannot write %s: No space left on device (no token was issued, and the kept files are unchanged)'
+                                % kept_file.path)
+    assert error.value.no_room
+    assert snapshot(tmp_path) == before
+
+
+def test_room_for_a_new_token_leaves_nothing_behind(kept_file, tmp_path):
+    before = snapshot(tmp_path)
+    kept_file.check_room()
+    assert snapshot(tmp_path) == before
+
+
+def test_writing_on_a_full_disk_names_dest_and_the_cause_and_changes_nothing(kept_file, tmp_path, monkeypatch, fill_disk):
+    before = snapshot(tmp_path)
+    fill_disk()
+    with pytest.raises(FileWriteError) as error:
+        kept_file.write(NEW_TOKEN, SITE, SITE_DN, 0o600)
+    monkeypatch.undo()
+    assert str(error.value) == 'dest: cannot write %s: No space left on device' % kept_file.path
+    assert snapshot(tmp_path) == before

@@ -426,3 +426,23 @@ def test_a_failed_issue_leaves_the_kept_token_in_place(site, module_options, des
     assert message.startswith('GET %s/token failed: HTTP 403' % SITE)
     assert dest.read_text() == kept + '\n'
     assert site_record(dest) == {'url': SITE, 'issuer': SITE_DN}
+
+
+def test_no_room_at_dest_fails_before_a_token_is_issued_and_keeps_the_old_token(site, module_options, dest, monkeypatch, fill_disk):
+    kept = unicore_token(valid_for=100)
+    keep(kept, dest)
+    fill_disk()
+    message = failure(module_options(dest=str(dest), force=True, **LOGIN))
+    monkeypatch.undo()
+    assert message == 'dest: cannot write %s: No space left on device (no token was issued, and the kept files are unchanged)' % dest
+    assert site.credentials == []
+    assert dest.read_text() == kept + '\n'
+    assert sorted(os.listdir(dest.parent)) == ['unicore.token', 'unicore.token.site']
+
+
+def test_a_fitting_token_is_returned_on_a_full_disk(site, module_options, dest, fill_disk):
+    kept = unicore_token()
+    keep(kept, dest)
+    fill_disk()
+    result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
+    assert (result['changed'], result['issued'], result['token']) == (False, False, kept)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import multiprocessing
@@ -16,6 +17,7 @@ import time
 
 import pytest
 
+from ansible_collections.unicore.auth.plugins.module_utils import _private_files
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import KEY_FILE, TokenCache
@@ -286,3 +288,70 @@ def test_concurrent_forks_on_an_empty_cache_issue_exactly_one_token(tmp_path, ca
     assert [process.exitcode for process in processes] == [0] * forks
     assert {name: (results / name).read_text() for name in os.listdir(results)} == {str(index): 'ok' for index in range(forks)}
     assert len(counter.read_text().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- crashes and full disks
+
+
+NO_ROOM_WARNING = ('cache_dir: cannot keep the token in %s (No space left on device); it is used for this task only, '
+                   'and a later lookup asks the site again')
+
+
+def test_an_empty_key_file_that_a_killed_run_left_is_replaced(cache_dir):
+    cache_dir.mkdir(parents=True, mode=0o700)
+    (cache_dir / KEY_FILE).write_bytes(b'')
+    (cache_dir / KEY_FILE).chmod(0o600)
+    cache = TokenCache(cache_dir)
+    assert len((cache_dir / KEY_FILE).read_bytes()) == 32 and mode_of(cache_dir / KEY_FILE) == 0o600
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(unicore_token())) is not None
+
+
+def test_opening_the_cache_removes_the_copies_that_killed_forks_left(cache_dir):
+    TokenCache(cache_dir)
+    left = cache_dir / '.token-0123.k1ll3d_0.tmp'
+    left.write_text(json.dumps({'token': unicore_token(), 'issuer': SITE_DN}))
+    left.chmod(0o600)
+    TokenCache(cache_dir)
+    assert not left.exists()
+
+
+def test_on_a_full_disk_the_issued_token_is_returned_and_not_kept_and_that_is_said_once(cache_dir, monkeypatch, fill_disk):
+    cache = TokenCache(cache_dir)
+    before = sorted(os.listdir(cache_dir))
+    token = unicore_token()
+    fill_disk()
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
+    cache.remember('inputs', {'token': token, 'reusable_until': time.time() + 600, 'warnings': []})
+    monkeypatch.undo()
+    assert cache.unkept.no_room
+    assert cache.unkept_warning() == NO_ROOM_WARNING % cache_dir
+    assert token not in cache.unkept_warning()
+    assert sorted(os.listdir(cache_dir)) == sorted(before + [cache.entry_name('token', IDENTITY) + '.lock'])
+
+
+def test_without_room_for_the_key_nothing_is_kept_and_every_call_issues(cache_dir, monkeypatch, fill_disk):
+    fill_disk()
+    tokens = [unicore_token(serial=1), unicore_token(serial=2)]
+    issue = Issuer(*tokens)
+    cache = TokenCache(cache_dir)
+    assert not cache.usable
+    assert [cache.get_or_issue(IDENTITY, TokenRequest(), issue) for dummy in range(2)] == tokens
+    cache.remember('inputs', {'token': tokens[1], 'reusable_until': time.time() + 600, 'warnings': []})
+    monkeypatch.undo()
+    assert cache.unkept_warning() == NO_ROOM_WARNING % cache_dir
+    assert not (cache_dir / KEY_FILE).exists()
+    assert [name for name in os.listdir(cache_dir) if not name.endswith('.lock')] == []
+
+
+def test_a_write_failure_other_than_a_full_disk_is_still_an_error(cache_dir, monkeypatch):
+    cache = TokenCache(cache_dir)
+    real_fsync = os.fsync
+
+    def fsync(descriptor):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+    monkeypatch.setattr(_private_files.os, 'fsync', fsync)
+    with pytest.raises(UnicoreError) as error:
+        cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(unicore_token()))
+    monkeypatch.setattr(_private_files.os, 'fsync', real_fsync)
+    assert str(error.value).startswith('cache_dir: cannot write %s' % cache_dir)
+    assert cache.unkept is None
