@@ -73,7 +73,15 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for the site to connect and to answer each request.
+      - Seconds that each request (to the site, the Registry or the OIDC provider) may take in all,
+        connecting and receiving the whole answer, headers and body, together.
+        An answer still arriving when this time is up fails the task, naming the URL, however steadily it trickles in.
+      - A retried request (see O(retries)) gets this time again for each attempt, so one request takes at most
+        (O(retries) + 1) times O(timeout) and the waits between the attempts, and one attempt more
+        when the site has forgotten the security session.
+      - Answers are read only up to a limit, whatever the time, and a larger one fails the request naming the limit
+        and the URL. 64 KiB for a token (the answer of C(/token) is the token itself),
+        8 MiB for a JSON document (from a site, a Registry or an OIDC provider).
     type: int
     default: 30
   retries:

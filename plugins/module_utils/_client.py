@@ -10,7 +10,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._credentials import c
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt
-from ansible_collections.unicore.auth.plugins.module_utils._transport import Transport
+from ansible_collections.unicore.auth.plugins.module_utils._transport import TOKEN_ANSWER, Transport
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url, display_url
 
 
@@ -72,7 +72,7 @@ class UnicoreClient:
         if limited:
             params['limited'] = 'true'
         url = self.url + '/token'
-        response = self.transport.get(url, accept='text/plain', params=params)
+        response = self.transport.get(url, accept='text/plain', params=params, limit=TOKEN_ANSWER)
         token = response.text.strip()
         if not token:
             raise UnicoreError('GET %s returned an empty body instead of a token' % display_url(url), url=url, status=response.status_code)

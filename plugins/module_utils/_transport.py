@@ -7,26 +7,51 @@ A ``requests.Session`` that keeps the connection alive, reuses the server's
 security session instead of authenticating every request, retries idempotent
 requests with backoff, and turns every failure into one ``UnicoreError`` whose
 message names the URL and the cause (in ``_transport_errors``' words) and never a secret.
+
+Every request (to a site, a Registry or an OIDC provider: all HTTP of the
+collection goes through here) must end within ``timeout`` seconds in all:
+connecting, the TLS handshake, the answer's headers and its body together, so
+that a site or proxy that sends its answer a byte at a time cannot hold a task.
+Every read from the socket waits at most for what is left of that time (see
+``_DeadlineReader``), and the body is read in pieces with the deadline checked
+before each. An answer is read up to a limit (``TOKEN_ANSWER``, ``JSON_ANSWER``),
+never whole into memory first. A retried request gets the whole ``timeout``
+again for each attempt: at most ``retries`` + 1 attempts (one more after the
+site forgot the security session), with the waits between them.
 """
 
 from __future__ import annotations
 
+import collections
+import contextvars
 import email.utils
+import http.client
+import io
 import json
+import socket
 import time
 import warnings
 
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_settings
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.module_utils._transport_errors import describe_exception, describe_status
+from ansible_collections.unicore.auth.plugins.module_utils._transport_errors import (
+    describe_exception,
+    describe_large_answer,
+    describe_slow_answer,
+    describe_status,
+)
 from ansible_collections.unicore.auth.plugins.module_utils._urls import display_url
 
 try:
     import requests
+    import urllib3.exceptions
+    from requests.adapters import HTTPAdapter
     from requests.auth import AuthBase
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 except ImportError:
     HAS_REQUESTS = False
-    AuthBase = object
+    AuthBase = HTTPAdapter = HTTPConnection = HTTPSConnection = HTTPConnectionPool = HTTPSConnectionPool = object
 else:
     HAS_REQUESTS = True
 
@@ -43,6 +68,16 @@ BACKOFF_MAX = 8.0
 # Stop offering a security session this many seconds before the server forgets it.
 SESSION_EXPIRY_MARGIN = 5.0
 
+AnswerLimit = collections.namedtuple('AnswerLimit', 'max_bytes what')
+# The most of an answer that is read, for every reader of the collection. The
+# body of /token is the token itself, a JWT of a few KiB; the JSON documents of a
+# site, a Registry or an OIDC provider are far below 8 MiB. A larger answer is
+# not what was asked for, and is not read into memory.
+TOKEN_ANSWER = AnswerLimit(64 * 1024, 'a token')
+JSON_ANSWER = AnswerLimit(8 * 1024 * 1024, 'a JSON document')
+# Bodies are read in pieces of this size; the deadline is checked before each.
+READ_PIECE = 64 * 1024
+
 
 class _NoNetrcAuth(AuthBase):
     """Leaves requests as they are.
@@ -53,6 +88,156 @@ class _NoNetrcAuth(AuthBase):
 
     def __call__(self, request):
         return request
+
+
+class _Deadline:
+    """The moment one request must be over, by the transport's clock, and how many bytes of its answer arrived."""
+
+    def __init__(self, clock, seconds):
+        self._clock = clock
+        self.seconds = seconds
+        self.expires = clock() + seconds
+        self.received = 0
+
+    def remaining(self):
+        return self.expires - self._clock()
+
+
+# The deadline of the request under way in this thread (the transport sets it
+# around each attempt): urllib3 builds connections and answers itself, so this
+# is how its sockets learn it.
+_REQUEST_DEADLINE = contextvars.ContextVar('unicore_auth_request_deadline', default=None)
+
+
+class _DeadlinePassed(socket.timeout):
+    """A read from the socket after the request's time was up."""
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as http.client reads an answer from it, each read waiting only for what is left of the deadline.
+
+    A socket's timeout bounds each read, not their sum: a site that sends a byte
+    every half second never trips it. Here each read gets the time that remains,
+    so the status line, the headers and the body together end at the deadline.
+    """
+
+    def __init__(self, sock, deadline):
+        super().__init__()
+        self._sock = sock
+        self._io = sock.makefile('rb', buffering=0)
+        self._deadline = deadline
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        remaining = self._deadline.remaining()
+        if remaining <= 0:
+            raise _DeadlinePassed('the answer took longer than %g s in all' % self._deadline.seconds)
+        timeout = self._sock.gettimeout()
+        self._sock.settimeout(remaining if timeout is None else min(timeout, remaining))
+        try:
+            count = self._io.readinto(buffer)
+        finally:
+            try:
+                # A kept-alive connection sends its next request with urllib3's own timeout.
+                self._sock.settimeout(timeout)
+            except OSError:
+                pass
+        self._deadline.received += count or 0
+        return count
+
+    def fileno(self):
+        return self._sock.fileno()
+
+    def close(self):
+        if not self.closed:
+            self._io.close()
+        super().close()
+
+
+class _SocketWithDeadline:
+    """What http.client takes an answer from: only ``makefile`` is used, which here reads through a ``_DeadlineReader``."""
+
+    def __init__(self, sock, deadline):
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, *_args, **_kwargs):
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+
+class _ResponseWithDeadline(http.client.HTTPResponse):
+    """http.client's answer, read within the deadline of the request under way (if any)."""
+
+    def __init__(self, sock, *args, **kwargs):
+        deadline = _REQUEST_DEADLINE.get()
+        super().__init__(sock if deadline is None else _SocketWithDeadline(sock, deadline), *args, **kwargs)
+
+
+class _KeepsToTheDeadline:
+    """For urllib3's connections: answers read within the deadline, and the TLS handshake within what connecting left of it."""
+
+    response_class = _ResponseWithDeadline
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        deadline = _REQUEST_DEADLINE.get()
+        if deadline is not None:
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                sock.close()
+                raise urllib3.exceptions.ConnectTimeoutError(self, 'connected only after the timeout of %g s' % deadline.seconds)
+            # CPython's ssl module keeps to the socket's timeout across the whole
+            # handshake, so the handshake ends by the deadline too.
+            sock.settimeout(remaining)
+        return sock
+
+
+class _HTTPConnection(_KeepsToTheDeadline, HTTPConnection):
+    """urllib3's plain HTTP connection (allow_http), keeping to the deadline."""
+
+
+class _HTTPSConnection(_KeepsToTheDeadline, HTTPSConnection):
+    """urllib3's HTTPS connection, keeping to the deadline."""
+
+
+class _HTTPConnectionPool(HTTPConnectionPool):
+    """urllib3's pool, of connections that keep to the deadline."""
+
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSConnectionPool(HTTPSConnectionPool):
+    """urllib3's pool, of connections that keep to the deadline."""
+
+    ConnectionCls = _HTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with connections that keep to the deadline of the request under way."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {'http': _HTTPConnectionPool, 'https': _HTTPSConnectionPool}
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        # An HTTP(S) proxy's manager uses the standard pools, replaced here; a
+        # SOCKS proxy's has its own, whose answers keep to the deadline only
+        # between the pieces of the body.
+        if manager.pool_classes_by_scheme == {'http': HTTPConnectionPool, 'https': HTTPSConnectionPool}:
+            manager.pool_classes_by_scheme = {'http': _HTTPConnectionPool, 'https': _HTTPSConnectionPool}
+        return manager
+
+
+class _AnswerNotRead(Exception):
+    """An answer the transport stopped reading: too slow or too large. ``status`` is its HTTP status when it got that far."""
+
+    def __init__(self, cause, status=None):
+        super().__init__(cause)
+        self.cause = cause
+        self.status = status
 
 
 class Transport:
@@ -74,6 +259,8 @@ class Transport:
         self._session_expires = None
         self._http = requests.Session()
         self._http.auth = _NoNetrcAuth()
+        for prefix in ('https://', 'http://'):
+            self._http.mount(prefix, _DeadlineAdapter())
         # requests would read the proxy and CA bundle variables from the
         # environment on every request, a large part of a request's cost on a
         # kept-alive connection; they are read once per site instead.
@@ -101,8 +288,8 @@ class Transport:
         self._http.close()
 
     def get_json(self, url):
-        """GET ``url`` as JSON and return the decoded object."""
-        response = self.get(url, accept='application/json')
+        """GET ``url`` as JSON (at most ``JSON_ANSWER``) and return the decoded object."""
+        response = self.get(url, accept='application/json', limit=JSON_ANSWER)
         try:
             return json.loads(response.text)
         except ValueError:
@@ -110,15 +297,18 @@ class Transport:
                                % (display_url(url), response.headers.get('Content-Type', 'none'), len(response.content)),
                                url=url, status=response.status_code)
 
-    def get(self, url, accept='application/json', params=None):
-        """GET ``url``; return the response, or raise UnicoreError for any failure."""
+    def get(self, url, accept='application/json', params=None, limit=JSON_ANSWER):
+        """GET ``url``; return the response with its body read (at most ``limit``), or raise UnicoreError for any failure."""
         url = str(url)
         attempt = 0
         session_retried = False
         while True:
             headers, sent_session = self._headers(accept)
             try:
-                response = self._send('GET', url, headers=headers, params=params)
+                response = self._send('GET', url, limit, headers=headers, params=params)
+            except _AnswerNotRead as cut:
+                # Too slow or too large: another attempt would be so too.
+                raise UnicoreError('GET %s failed: %s' % (display_url(url), cut.cause), url=url, status=cut.status)
             except requests.exceptions.RequestException as exc:
                 if attempt < self.retries and _is_retryable(exc):
                     self._sleep(_backoff(attempt))
@@ -149,23 +339,55 @@ class Transport:
 
         For an OIDC provider's token endpoint: a grant is never repeated (the
         first attempt may have spent a refresh token), and the caller reads an
-        error answer itself. UnicoreError when no answer comes.
+        error answer itself (its body read, at most ``JSON_ANSWER``).
+        UnicoreError when no answer comes.
         """
         url = str(url)
         headers = {'Accept': 'application/json'}
         if authorization is not None:
             headers['Authorization'] = authorization
         try:
-            return self._send('POST', url, headers=headers, data=form)
+            return self._send('POST', url, JSON_ANSWER, headers=headers, data=form)
+        except _AnswerNotRead as cut:
+            raise UnicoreError('POST %s failed: %s' % (display_url(url), cut.cause), url=url, status=cut.status)
         except requests.exceptions.RequestException as exc:
             raise UnicoreError('POST %s failed: %s' % (display_url(url), describe_exception(exc, self.timeout)), url=url)
 
-    def _send(self, method, url, **request):
+    def _send(self, method, url, limit, **request):
+        """One attempt, over within ``timeout`` seconds: the response with its body read (at most ``limit``).
+
+        requests' exception when no answer came, _AnswerNotRead when one came too slowly or was too large.
+        """
         # verify= on every request: requests lets REQUESTS_CA_BUNDLE and
         # CURL_CA_BUNDLE override a Session's own setting, so ca_path and
         # validate_certs would not always win. Redirects are not followed, so
-        # no credential or session id ever goes to another address.
-        request.update(verify=self._verify, cert=self._cert, timeout=self.timeout, allow_redirects=False, proxies=self._proxies(url))
+        # no credential or session id ever goes to another address. stream:
+        # the body is read here, in pieces, within the deadline and the limit.
+        request.update(verify=self._verify, cert=self._cert, timeout=self.timeout, allow_redirects=False, proxies=self._proxies(url),
+                       stream=True)
+        deadline = _Deadline(self._clock, self.timeout)
+        current = _REQUEST_DEADLINE.set(deadline)
+        try:
+            try:
+                response = self._request(method, url, request)
+            except requests.exceptions.Timeout:
+                if deadline.received:
+                    # Part of the answer came, the rest not in time (headers sent a little at a time).
+                    raise _AnswerNotRead(describe_slow_answer(self.timeout))
+                raise
+            try:
+                response._content = _read_body(response, deadline, limit, self.timeout)
+                response._content_consumed = True
+            except BaseException:
+                if response.raw is not None:
+                    # Not read to its end: the connection cannot serve another request.
+                    response.close()
+                raise
+            return response
+        finally:
+            _REQUEST_DEADLINE.reset(current)
+
+    def _request(self, method, url, request):
         if self._verify is False:
             # The user turned verification off on purpose; urllib3 would warn on every request.
             with warnings.catch_warnings():
@@ -245,6 +467,50 @@ def _retry_after(response):
     if when is None:
         return None
     return max(0, int(when.timestamp() - time.time()))
+
+
+def _read_body(response, deadline, limit, timeout):
+    """The body of a streamed ``response``, read in pieces while ``deadline`` lasts and up to ``limit``.
+
+    requests' exception when the connection breaks, _AnswerNotRead when the
+    body is over the limit (said by its Content-Length, or found while
+    reading) or still arriving when the time is up.
+    """
+    if response._content is not False:
+        # An adapter that hands over the body whole (as requests' Response.content takes it).
+        body = response._content or b''
+        if len(body) > limit.max_bytes:
+            raise _AnswerNotRead(describe_large_answer(limit.max_bytes, limit.what), response.status_code)
+        return body
+    announced = _content_length(response)
+    if announced is not None and announced > limit.max_bytes:
+        raise _AnswerNotRead(describe_large_answer(limit.max_bytes, limit.what, announced), response.status_code)
+    body = bytearray()
+    pieces = response.iter_content(READ_PIECE)
+    while True:
+        if deadline.remaining() <= 0:
+            raise _AnswerNotRead(describe_slow_answer(timeout), response.status_code)
+        try:
+            piece = next(pieces, None)
+        except requests.exceptions.RequestException as exc:
+            if deadline.remaining() <= 0 or _is_read_timeout(exc):
+                raise _AnswerNotRead(describe_slow_answer(timeout), response.status_code)
+            raise
+        if piece is None:
+            return bytes(body)
+        if len(body) + len(piece) > limit.max_bytes:
+            raise _AnswerNotRead(describe_large_answer(limit.max_bytes, limit.what), response.status_code)
+        body += piece
+
+
+def _is_read_timeout(exc):
+    """Whether requests' exception from reading a body is a read that timed out (it calls that a ConnectionError)."""
+    return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
+
+
+def _content_length(response):
+    value = response.headers.get('Content-Length', '').strip()
+    return int(value) if value.isdigit() else None
 
 
 def _backoff(attempt):

@@ -37,6 +37,27 @@ def describe_exception(exc, timeout):
     return _root_cause(exc)
 
 
+def describe_slow_answer(timeout):
+    """The cause for an answer that was still arriving when ``timeout``, the time a request may take in all, was up."""
+    return ('the answer took longer than timeout=%g s in all: it was still arriving, too slowly (a site or a proxy that sends '
+            'a little at a time is cut off there). Raise timeout if the site is only slow' % timeout)
+
+
+def describe_large_answer(max_bytes, what, content_length=None):
+    """The cause for an answer over ``max_bytes``, the most read for ``what``; ``content_length`` when it said so itself."""
+    cause = 'the answer is larger than %s, the most this client reads for %s' % (_size(max_bytes), what)
+    if content_length is not None:
+        cause += ' (Content-Length: %d)' % content_length
+    return cause + '; check that the URL is the one meant'
+
+
+def _size(count):
+    for unit, factor in (('MiB', 1024 * 1024), ('KiB', 1024)):
+        if count >= factor and count % factor == 0:
+            return '%d %s' % (count // factor, unit)
+    return '%d bytes' % count
+
+
 # What to do about a TLS failure, by a phrase OpenSSL uses for its cause.
 _TLS_ADVICE = (
     ('unable to get local issuer certificate', 'Set ca_path to the CA that signed the site certificate (validate_certs: false only for tests)'),

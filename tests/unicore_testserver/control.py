@@ -10,7 +10,8 @@
     GET    /_testserver/oidc/tokens       how many of its access and refresh tokens are active
     GET    /_testserver/requests?last=N   recent requests, oldest first
     GET    /_testserver/faults            pending faults
-    POST   /_testserver/faults            {"faults": [...]} append faults
+    POST   /_testserver/faults            {"faults": [...]} append faults (faults.py: respond, delay, drop,
+                                          reset, truncate, invalid_json, empty, drip, huge)
     DELETE /_testserver/faults            clear faults
 """
 

@@ -3,7 +3,17 @@
 A fault matches requests by path prefix and, optionally, method; each match
 consumes one of its ``count``. The first matching fault in order of
 registration applies. Socket-level actions (drop, reset, truncate) are carried
-out by the HTTP handler; the others produce an ordinary Response here.
+out by the HTTP handler; the others produce an ordinary Response here, except
+two that the handler sends in its own way:
+
+* ``drip``: the site's real answer, sent one byte every ``delay`` seconds:
+  ``part`` ``all`` (the default: status line and headers first, then the
+  body), ``headers`` (those slowly, the body at once) or ``body`` (the headers
+  at once, the body slowly).
+* ``huge``: an answer of ``size`` bytes (default 300 MiB; a JSON document, an
+  empty array padded with spaces), written in 64 KiB pieces and never held
+  whole, with a Content-Length or, with ``chunked``, in chunked transfer
+  encoding without one.
 """
 
 import threading
@@ -11,8 +21,13 @@ from dataclasses import dataclass, field
 
 from .messages import JSON, Response
 
-ACTIONS = ("respond", "delay", "drop", "reset", "truncate", "invalid_json", "empty")
+ACTIONS = ("respond", "delay", "drop", "reset", "truncate", "invalid_json", "empty", "drip", "huge")
 SOCKET_ACTIONS = ("drop", "reset", "truncate")
+# Actions after which the site answers as it would have: later (delay) or slowly (drip).
+SITE_ANSWERS = ("delay", "drip")
+DRIP_PARTS = ("all", "headers", "body")
+HUGE_DEFAULT_SIZE = 300 * 1024 * 1024
+_HUGE_PIECE = b" " * 65536
 
 # Looks like the start of a UNICORE base resource, but is cut off.
 NOT_JSON = b'{"client": {"dn": "CN=Demo User, O=UNICORE, C=EU", "xlogin": {"UID": "demo'
@@ -35,6 +50,9 @@ class Fault:
     body: str = ""
     content_type: str = None
     delay: float = 0.0
+    part: str = "all"           # drip: all, headers or body
+    size: int = HUGE_DEFAULT_SIZE   # huge: bytes of the body
+    chunked: bool = False       # huge: chunked transfer encoding, no Content-Length
 
     def matches(self, method, path):
         """True when this fault applies to a request."""
@@ -55,7 +73,18 @@ class Fault:
         """JSON-able form, as listed by the control API."""
         return {"path_prefix": self.path_prefix, "method": self.method, "count": self.count, "action": self.action,
                 "status": self.status, "headers": self.headers, "body": self.body, "content_type": self.content_type,
-                "delay": self.delay}
+                "delay": self.delay, "part": self.part, "size": self.size, "chunked": self.chunked}
+
+
+def huge_body(size):
+    """The body of a ``huge`` answer in pieces: ``size`` bytes of valid JSON (``[``, spaces, ``]``), never built whole."""
+    yield b"["
+    left = size - 2
+    while left > 0:
+        piece = _HUGE_PIECE if left >= len(_HUGE_PIECE) else _HUGE_PIECE[:left]
+        yield piece
+        left -= len(piece)
+    yield b"]"
 
 
 def _typed(spec, name, kind, default):
@@ -73,7 +102,8 @@ def parse_fault(spec):
     """Fault from its JSON form; FaultSpecError on anything unusable."""
     if not isinstance(spec, dict):
         raise FaultSpecError("each fault must be a JSON object")
-    unknown = set(spec) - {"path_prefix", "method", "count", "action", "status", "headers", "body", "content_type", "delay"}
+    unknown = set(spec) - {"path_prefix", "method", "count", "action", "status", "headers", "body", "content_type", "delay",
+                           "part", "size", "chunked"}
     if unknown:
         raise FaultSpecError("unknown fault fields: %s" % ", ".join(sorted(unknown)))
     action = spec.get("action")
@@ -89,9 +119,14 @@ def parse_fault(spec):
     fault = Fault(path_prefix=path_prefix, action=action, method=method.upper() if method else None,
                   count=_typed(spec, "count", int, 1), status=_typed(spec, "status", int, 503 if action == "respond" else 200),
                   headers=headers, body=_typed(spec, "body", str, ""), content_type=_typed(spec, "content_type", str, None),
-                  delay=_typed(spec, "delay", float, 0.0))
+                  delay=_typed(spec, "delay", float, 0.0), part=_typed(spec, "part", str, "all"),
+                  size=_typed(spec, "size", int, HUGE_DEFAULT_SIZE), chunked=_typed(spec, "chunked", bool, False))
     if fault.count < 1 or not 100 <= fault.status <= 599 or fault.delay < 0:
         raise FaultSpecError("count must be >= 1, status 100-599, delay >= 0")
+    if fault.part not in DRIP_PARTS:
+        raise FaultSpecError("part must be one of %s" % ", ".join(DRIP_PARTS))
+    if fault.size < 2:
+        raise FaultSpecError("size must be >= 2")
     return fault
 
 

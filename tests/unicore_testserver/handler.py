@@ -2,7 +2,8 @@
 
 Keep-alive matters: clients reuse connections, and tests measure it. Every
 response therefore has a Content-Length (also errors and empty bodies), and
-the request body, if any, is always read completely.
+the request body, if any, is always read completely. (The ``huge`` fault's
+chunked answer has none, and closes the connection, as ``drip`` does.)
 """
 
 import socket
@@ -16,7 +17,7 @@ from cryptography import x509
 
 from .application import PREFERENCES_HEADER, SESSION_HEADER, site_of_path
 from .control import handle_control, is_control_path
-from .faults import NOT_JSON, SOCKET_ACTIONS
+from .faults import NOT_JSON, SITE_ANSWERS, SOCKET_ACTIONS, huge_body
 from .messages import JSON, Request
 
 IDLE_TIMEOUT = 300      # seconds a keep-alive connection may stay idle
@@ -80,22 +81,28 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         app.stats.count("requests", site_of_path(path, app.sites))
         fault = app.faults.take(self.command, path)
-        response = None
         status = None
-        if fault is not None:
+        try:
+            if fault is None:
+                response = app.handle(request)
+                status = response.status
+                self._send(response)
+                return
             app.stats.count("faults_applied", fault.action)
-            if fault.delay > 0:
+            if fault.delay > 0 and fault.action != "drip":     # a drip's delay is its pace
                 time.sleep(fault.delay)
             if fault.action in SOCKET_ACTIONS:
                 status = self._socket_fault(fault)
-            elif fault.action != "delay":
-                response = fault.response()
-        if response is None and (fault is None or fault.action == "delay"):
-            response = app.handle(request)
-        try:
-            if response is not None:
+            elif fault.action == "huge":
+                status = fault.status
+                self._send_huge(fault)
+            else:
+                response = app.handle(request) if fault.action in SITE_ANSWERS else fault.response()
                 status = response.status
-                self._send(response)
+                if fault.action == "drip":
+                    self._send_slowly(response, fault)
+                else:
+                    self._send(response)
         finally:
             # Recorded even when the client is gone before the answer (it gave up waiting).
             self._record(request, query_string, status, fault, started)
@@ -113,6 +120,53 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
+
+    # -- answers sent slowly or without end (drip, huge) --------------------
+
+    def _send_slowly(self, response, fault):
+        """The response, its head and/or body (``fault.part``) sent one byte every ``fault.delay`` seconds."""
+        self.close_connection = True
+        reason = response.reason or self.responses.get(response.status, ("",))[0]
+        lines = ["%s %d %s" % (self.protocol_version, response.status, reason),
+                 "Server: %s" % self.version_string(), "Date: %s" % self.date_time_string()]
+        lines.extend("%s: %s" % (name, value) for name, value in response.headers)
+        if response.content_type:
+            lines.append("Content-Type: %s" % response.content_type)
+        lines.extend(["Content-Length: %d" % len(response.body), "Connection: close"])
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        body = b"" if self.command == "HEAD" else response.body
+        for data, slowly in ((head, fault.part in ("all", "headers")), (body, fault.part in ("all", "body"))):
+            if not slowly:
+                self.wfile.write(data)
+                continue
+            for index in range(len(data)):
+                self.wfile.write(data[index:index + 1])
+                time.sleep(fault.delay)
+
+    def _send_huge(self, fault):
+        """``fault.size`` bytes of body, streamed in pieces, with a Content-Length or chunked."""
+        self.close_connection = True
+        self.send_response(fault.status)
+        for name, value in fault.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", fault.content_type or JSON)
+        if fault.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(fault.size))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        for piece in huge_body(fault.size):
+            if fault.chunked:
+                self.wfile.write(b"%x\r\n" % len(piece))
+                self.wfile.write(piece)
+                self.wfile.write(b"\r\n")
+            else:
+                self.wfile.write(piece)
+        if fault.chunked:
+            self.wfile.write(b"0\r\n\r\n")
 
     # -- socket-level faults ----------------------------------------------
 

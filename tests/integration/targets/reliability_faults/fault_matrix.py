@@ -120,6 +120,8 @@ def problems(case, result, dn, secret_values):
         waited = observed['requests'][-1]['time'] - observed['requests'][0]['time']
         if waited < expect['min_seconds']:
             found.append('Retry-After %s s not honoured: the retry came after %.2f s' % (expect['min_seconds'], waited))
+    if 'max_seconds' in expect and result.get('seconds', float('inf')) > expect['max_seconds']:
+        found.append('the run took %s s, over the bound of %s s that tells an end from a hang' % (result.get('seconds'), expect['max_seconds']))
     authorizations = [entry['authorization_scheme'] for entry in observed['requests']]
     if any(scheme != 'Basic' for scheme in authorizations):
         found.append('unexpected Authorization schemes at the site: %s' % authorizations)
@@ -186,6 +188,8 @@ def _outcome_cell(case, result, found):
         text += ' after %d attempts' % attempts
     elif outcome.get('failed') and attempts != 1:
         text += ' (%d requests)' % attempts
+    if 'max_seconds' in case['expect'] and result.get('seconds') is not None:
+        text += ' in %.1f s' % result['seconds']
     return text + ('' if not found else ' **UNEXPECTED**: ' + '; '.join(found))
 
 
