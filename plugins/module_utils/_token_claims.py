@@ -31,6 +31,11 @@ def _is_base64url(part):
 
 def decode_token_claims(token):
     """The claims (payload) of a JWT as a dict. Raises UnicoreError, without the token, when it is not one."""
+    if token is None or not str(token).strip():
+        # What a module that issued no token returns (check mode, state: absent): say so, not "malformed".
+        raise UnicoreError('it was given no token (the value is %s): in check mode, or with state=absent, '
+                           'unicore_auth_token returns none; test the result first, e.g. when: result.token is truthy'
+                           % ('null' if token is None else 'empty'))
     token = str(token).strip()
     if not looks_like_jwt(token):
         raise UnicoreError('the value is not a UNICORE token (a JWT has three dot-separated parts)')

@@ -71,8 +71,6 @@ def test_the_returned_fields_are_exactly_the_documented_ones():
     'Basic ZGVtb3VzZXI6dGVzdDEyMw==',
     'header.%s.signature' % _b64url(b'secret-claims-not-json'),
     '%s.%s.c2ln' % (_b64url(b'{"alg":"RS256"}'), _b64url(b'["s3cret-list"]')),
-    '',
-    None,
     4711,
     {'token': 's3cret-in-a-dict'},
 ])
@@ -83,3 +81,13 @@ def test_anything_but_a_token_raises_a_filter_error_that_does_not_show_the_input
     assert message.startswith('unicore.auth.token_info: the value is not a UNICORE token')
     for secret in ('s3cret', 'ZGVtb3VzZXI6dGVzdDEyMw', 'secret-claims', _b64url(b'secret-claims-not-json')):
         assert secret not in message
+
+
+@pytest.mark.parametrize('value, said', [(None, 'null'), ('', 'empty'), ('  \n', 'empty')])
+def test_no_token_at_all_is_called_no_token_not_a_malformed_one(value, said):
+    # What unicore_auth_token returns in check mode when it would issue a token: token is null.
+    with pytest.raises(AnsibleFilterError) as error:
+        token_info(value)
+    message = str(error.value)
+    assert message.startswith('unicore.auth.token_info: it was given no token (the value is %s)' % said)
+    assert 'not a UNICORE token' not in message
