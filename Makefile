@@ -28,13 +28,14 @@ help:
 	@echo "make docs         build the docs site with antsibull-docs (start page: build/docs/build/html/index.html)"
 	@echo "make venv         create or refresh .venv from tests/requirements-test.txt"
 	@echo "make bench        benchmark against the test server (table; results.json in BENCH_OUT, default tests/output/bench/)"
+	@echo "make scale        1000 hosts, forks 50, the site failing 20% of token requests: 1 token, same for all (a side suite of make test; table in build/side/scale/out/scale.md)"
 	@echo "make demo         run the collection's main job against the bundled UNICORE test server"
 	@echo "make lookup-definitions  write the lookup's option definitions (plugins/plugin_utils/_unicore_token_options.json) anew"
 	@echo "make clean        remove build/ (the collection copy and its test output)"
 	@echo "make distclean    clean, and remove .venv and the side suites' venvs (.venv-*) too"
 
 test:
-	@$(HARNESS) sanity units integration install compat importer docs
+	@$(HARNESS) sanity units integration install compat importer docs scale
 
 sanity:
 	@$(HARNESS) sanity
@@ -72,6 +73,12 @@ venv:
 .PHONY: bench
 bench:
 	@env PYTHON=$(PYTHON) VENV=$(VENV) bash tests/bench/run.sh
+
+# Scale under faults (issue 15): the side suite scale on its own, at full priority and with the
+# baseline run beside it (make test runs it at nice 10 without the baseline); see tests/scale/run.sh.
+.PHONY: scale
+scale:
+	@env SCALE_NICE=$${SCALE_NICE:-0} SCALE_BASELINE=$${SCALE_BASELINE:-1} $(HARNESS) scale
 
 # The JSON copy of the unicore_token lookup's option definitions, from its
 # DOCUMENTATION and doc fragments; run after changing either (a unit test fails until then).

@@ -95,8 +95,24 @@ options:
     description:
       - Reuse the site's security session (C(X-UNICORE-SecuritySession)) instead of sending the credentials with every request.
       - Saves the site a full authentication per request; an expired session is replaced transparently.
+      - The session is also kept between runs, on the host the module runs on (the controller for the lookup), in
+        O(security_session_dir), so that later runs with the same site, login and O(preferences) send it instead of the credentials,
+        as UCC does with C(~/.ucc/session-ids). It is offered until a few seconds before the end the site gave it; a session the
+        site has forgotten (HTTP 432) is dropped and the run logs in once more.
+      - V(false) neither sends nor keeps a session; every request sends the credentials.
     type: bool
     default: true
+  security_session_dir:
+    description:
+      - Where security sessions are kept between runs (see O(security_sessions)), on the host the module runs on
+        (the controller for the lookup).
+      - A private directory (created C(0700); refused when it is a symbolic link, belongs to another user or others may write to it),
+        with one C(0600) file per site, login and preferences, named by a keyed hash that reveals nothing; a file holds the
+        session id and when it ends, never a credential.
+      - Remove the directory to forget every kept session; the next run logs in afresh.
+      - Not used when O(validate_certs=false).
+    type: path
+    default: ~/.cache/unicore.auth/security-sessions
   preferences:
     description:
       - User preferences that select among the identities the login maps to.
@@ -205,6 +221,14 @@ options:
         key: security_sessions
     vars:
       - name: unicore_security_sessions
+  security_session_dir:
+    env:
+      - name: UNICORE_SECURITY_SESSION_DIR
+    ini:
+      - section: unicore
+        key: security_session_dir
+    vars:
+      - name: unicore_security_session_dir
   preferences:
     env:
       - name: UNICORE_PREFERENCES

@@ -30,6 +30,10 @@ options:
     description:
       - Seconds a kept token must still be valid to be reused; a token closer to expiry is replaced by a new one.
       - Defaults to a tenth of O(lifetime). Must be less than O(lifetime).
+      - Judged by the issuing site's clock. When a token is issued, how far the site's clock (the C(Date) of its answer) is
+        from the clock of the machine that asked is kept with the token, so that a clock that is off neither keeps a token the
+        site has expired nor replaces a good one on every run. A difference of more than 60 seconds is warned about once,
+        when the token is issued.
     type: int
 """
 

@@ -34,13 +34,20 @@ def kept_token_check(token, url=None, site_record=None, lifetime=DEFAULT_LIFETIM
 
 
 def _record(site_record):
-    """The ``.site`` record as a dict: given as one, or as the file's text; anything else records nothing."""
+    """The ``.site`` record as a dict: given as one, or as the file's text; anything else records nothing.
+
+    Its ``clock_offset`` is left out: it is how far the clock of the host that
+    issued the token was from the site's, and says nothing of the clock of the
+    controller, which judges here.
+    """
     if isinstance(site_record, str):
         try:
             site_record = json.loads(site_record) if site_record.strip() else None
         except ValueError:
             return None
-    return site_record if isinstance(site_record, dict) else None
+    if not isinstance(site_record, dict):
+        return None
+    return dict((key, value) for key, value in site_record.items() if key != 'clock_offset')
 
 
 class FilterModule:

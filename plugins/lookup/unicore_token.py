@@ -58,7 +58,12 @@ extends_documentation_fragment:
   - unicore.auth.token.plugins
 notes:
   - O(identity) is read through Ansible's loader, so it may name a vault-encrypted key file; it is decrypted in memory only.
+  - While a cached token fits, no credential is read at all, so a vault-encrypted key file (or password) whose vault
+    password is missing goes unnoticed until the token must be renewed. Test a changed vault setup with O(cache=false).
   - The token is returned in clear. Use C(no_log) on tasks that show or register it.
+  - Ansible evaluates lookups on the controller in check mode too, so under C(--check) the lookup still issues a token
+    when no cached one fits, as it must to return one. Nothing is changed on the hosts, but the site counts a token issued.
+    Where that matters, skip the task in check mode with a C(when) condition on C(ansible_check_mode).
   - Using the lookup in a variable that many tasks read runs it once per read; the cache keeps that to one token,
     but setting the token once with C(ansible.builtin.set_fact) and C(run_once) saves the lookups too.
 seealso:
@@ -97,6 +102,7 @@ import configparser
 import hashlib
 import json
 import os
+import re
 import stat
 import time
 
@@ -117,6 +123,9 @@ ANSWER_FORMAT = 4
 MAX_TOKEN_FILE_READ = 64 * 1024 + 1
 # Without ca_path, these name the CA bundle that verifies the site (_connection_options._verify_setting).
 CA_BUNDLE_ENVIRONMENT = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
+# The shape of a UNICORE token, the twin of _token_claims.TOKEN_SHAPE (a unit test keeps them equal): a
+# remembered answer whose token has any other is no answer, and the rules, which check the whole token, work it out.
+TOKEN_SHAPE = re.compile(r'[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+')
 
 
 def _load_option_definitions():
@@ -380,7 +389,8 @@ def remembered_answer(cache_dir, answer_key):
     """
     try:
         answer = json.loads(_read_private(os.path.join(cache_dir, answer_name(cache_dir, answer_key))))
-        if isinstance(answer['token'], str) and answer['token'] and isinstance(answer['warnings'], list) \
+        # Only a token of a UNICORE token's shape is given: one with a line break would add a line wherever it is written.
+        if isinstance(answer['token'], str) and TOKEN_SHAPE.fullmatch(answer['token']) and isinstance(answer['warnings'], list) \
                 and time.time() < answer['reusable_until']:
             return answer
     except (OSError, ValueError, KeyError, TypeError):

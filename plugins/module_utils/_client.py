@@ -5,23 +5,50 @@
 
 from __future__ import annotations
 
-from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords
+import time
+
+from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords, connection_settings
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._preferences import preferences_header
-from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt
+from ansible_collections.unicore.auth.plugins.module_utils._security_session_store import (
+    DEFAULT_DIRECTORY as DEFAULT_SESSION_DIRECTORY,
+    SecuritySessionStore,
+    login_identity,
+)
+from ansible_collections.unicore.auth.plugins.module_utils._site_clock import learnt_offset
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_problem
 from ansible_collections.unicore.auth.plugins.module_utils._transport import TOKEN_ANSWER, Transport
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url, display_url
 
 
 def transport_from_options(options, credential=None):
-    """A transport configured from the shared connection options."""
+    """A transport configured from the shared connection options, ``credential`` (by default the options' own) sent to the site."""
+    credential = credential if credential is not None else credential_from_options(options)
+    keywords = connection_keywords(options)
+    security_sessions = options.get_option_default('security_sessions', True)
     return Transport(
-        credential if credential is not None else credential_from_options(options),
-        security_sessions=options.get_option_default('security_sessions', True),
+        credential,
+        security_sessions=security_sessions,
         preferences=preferences_header(options.get_option_default('preferences')),
-        **connection_keywords(options)
+        kept_sessions=kept_security_sessions(options, credential, keywords) if security_sessions else None,
+        **keywords
     )
+
+
+def kept_security_sessions(options, credential, keywords):
+    """The store of the sessions kept on this machine for the options' site and ``credential``; None when none are kept.
+
+    Never for a site whose certificate is not checked: whoever answers in its
+    place could hand out a session id, as it could a token (nor is a token kept then).
+    """
+    url = options.get_option_default('url')
+    timeout, dummy_retries, verify, cert = connection_settings(**keywords)
+    if url is None or verify is False:
+        return None
+    return SecuritySessionStore(options.get_option_default('security_session_dir', DEFAULT_SESSION_DIRECTORY),
+                                login_identity(options, credential, checked_site_url(url), verify, cert),
+                                wait=timeout)
 
 
 class UnicoreClient:
@@ -30,6 +57,8 @@ class UnicoreClient:
     def __init__(self, url, transport):
         self.url = checked_site_url(url)
         self.transport = transport
+        # Seconds the site's clock is ahead of this machine's, learnt from the last token it issued.
+        self.clock_offset = 0
 
     @classmethod
     def from_options(cls, options, credential=None):
@@ -73,13 +102,18 @@ class UnicoreClient:
             params['limited'] = 'true'
         url = self.url + '/token'
         response = self.transport.get(url, accept='text/plain', params=params, limit=TOKEN_ANSWER)
+        received_at = time.time()
         token = response.text.strip()
         if not token:
             raise UnicoreError('GET %s returned an empty body instead of a token' % display_url(url), url=url, status=response.status_code)
-        if not looks_like_jwt(token):
-            raise UnicoreError('GET %s returned something that is not a token (Content-Type: %s, %d bytes)'
-                               % (display_url(url), response.headers.get('Content-Type', 'none'), len(response.content)),
+        # Checked before anything keeps or sends it: a line break in it would add a line to a token file,
+        # a variable to an environment file, or a header to a request.
+        problem = token_problem(token)
+        if problem is not None:
+            raise UnicoreError('GET %s returned something that is not a token (Content-Type: %s, %d bytes): %s'
+                               % (display_url(url), response.headers.get('Content-Type', 'none'), len(response.content), problem),
                                url=url, status=response.status_code)
+        self.clock_offset = learnt_offset(response.headers.get('Date'), received_at)
         return token
 
 

@@ -31,6 +31,7 @@ CONNECTION_ARGUMENT_SPEC = dict(
     timeout=dict(type='int', default=30),
     retries=dict(type='int', default=3),
     security_sessions=dict(type='bool', default=True),
+    security_session_dir=dict(type='path', default='~/.cache/unicore.auth/security-sessions'),
     preferences=dict(type='raw'),
 )
 

@@ -34,6 +34,10 @@ class Credential:
         """The Authorization header value, or None to send none."""
         return None
 
+    def refusal_hint(self):
+        """What in the credential itself may explain a refusal (401, 403), without showing it; or None."""
+        return None
+
     def __repr__(self):
         # Never show field values: most of them are secrets.
         return '<%s credential>' % self.method
@@ -69,6 +73,16 @@ class PasswordCredential(Credential):
     def authorization_header(self):
         pair = ('%s:%s' % (self.username, self.password)).encode('utf-8')
         return 'Basic ' + base64.b64encode(pair).decode('ascii')
+
+    def refusal_hint(self):
+        # Sent as given, since a password may hold white space; but at its end it is most often a mistake.
+        password = str(self.password)
+        if password == password.rstrip():
+            return None
+        return ('The password ends with white space (%s), which is sent as part of it: ansible-vault encrypt_string keeps '
+                'the newline of an Enter pressed before Ctrl-D. Encrypt it again without one '
+                '(printf %%s \'...\' | ansible-vault encrypt_string --stdin-name unicore_password), if that was not meant'
+                % ('a newline' if password.rstrip(' \t') != password.rstrip() else 'a space or tab'))
 
 
 class _TokenCredential(Credential):
@@ -148,7 +162,7 @@ def read_token_file(options, path):
         token = None
     if token == '':
         raise UnicoreError('token_file: %s is empty; it should hold the token' % path)
-    if token is None or any(char.isspace() for char in token) or not all('!' <= char <= '~' for char in token):
+    if token is None or not is_header_word(token):
         raise UnicoreError('token_file: %s does not hold a token: a token file holds one line of visible ASCII characters '
                            '(the token, as a site or an OIDC provider issued it)' % path)
     return token
@@ -196,9 +210,19 @@ def check_header_word(option, value, sent_in='the Authorization header'):
     # sends as another byte or fails on with a traceback. The value is a secret: never shown.
     if any(char.isspace() for char in value):
         raise UnicoreError('%s must not contain white space' % option)
-    if not all('!' <= char <= '~' for char in value):
+    if not is_header_word(value):
         raise UnicoreError('%s must be visible ASCII characters only (it is sent in %s), but it holds a '
                            'control or non-ASCII character; check that it was copied unchanged' % (option, sent_in))
+
+
+def is_header_word(value):
+    """True when ``value`` can go into a header as one word: visible ASCII only, so no white space and no control character.
+
+    The one rule for every secret the collection puts into a header (tokens,
+    access tokens, signed JWTs, security session ids); ``check_header_word``
+    says which option broke it.
+    """
+    return isinstance(value, str) and all('!' <= char <= '~' for char in value)
 
 
 def check_readable_file(option, path):

@@ -12,23 +12,27 @@ lookup reaches this on every cache hit: it imports no ``requests`` and no
 from __future__ import annotations
 
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
+from ansible_collections.unicore.auth.plugins.module_utils._site_clock import kept_offset, site_now
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt, token_info, token_problem
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import same_dn
 
 
 class KeptToken:
     """A token found at ``dest``, given as the bearer ``token`` or found in a cache, with what is known about its site.
 
-    ``info`` is its ``token_info``, None when it is not a readable token;
-    ``site_dn`` the DN of the site that issued it, when that is known without a
-    request; ``source`` is ``'dest'``, ``'token'`` or ``'cache'``.
+    ``info`` is its ``token_info``, judged by the site's clock, None when it is
+    not a readable token; ``site_dn`` the DN of the site that issued it, when that
+    is known without a request; ``source`` is ``'dest'``, ``'token'`` or
+    ``'cache'``; ``clock_offset`` the seconds the site's clock was ahead of this
+    machine's when the token was issued (0 when not recorded).
     """
 
-    def __init__(self, token, info, site_dn, source):
+    def __init__(self, token, info, site_dn, source, clock_offset=0):
         self.token = token
         self.info = info
         self.site_dn = site_dn
         self.source = source
+        self.clock_offset = clock_offset
 
     @classmethod
     def from_file(cls, token, site_record, url):
@@ -36,7 +40,8 @@ class KeptToken:
         record = site_record or {}
         # The issuer is known only when this file's token was issued for this very URL.
         site_dn = record.get('issuer') if record.get('url') == url else None
-        return cls(token, _info_or_none(token), site_dn, 'dest')
+        offset = kept_offset(record.get('clock_offset'))
+        return cls(token, _info_or_none(token, offset), site_dn, 'dest', offset)
 
     @classmethod
     def given(cls, token):
@@ -49,9 +54,10 @@ class KeptToken:
         return cls(token, _info_or_none(token), None, 'token')
 
     @classmethod
-    def cached(cls, token, site_dn):
-        """A token from the lookup's cache, with the DN of the site that issued it as the cache recorded it (or None)."""
-        return cls(token, _info_or_none(token), site_dn, 'cache')
+    def cached(cls, token, site_dn, clock_offset=0):
+        """A token from the lookup's cache, with the DN of the site that issued it and the clock offset as the cache recorded them."""
+        offset = kept_offset(clock_offset)
+        return cls(token, _info_or_none(token, offset), site_dn, 'cache', offset)
 
     def is_live(self):
         return self.info is not None and self.info['expires_in'] is not None and self.info['expires_in'] > 0
@@ -66,9 +72,12 @@ class KeptToken:
                 and same_dn(self.info['iss'], self.site_dn))
 
 
-def _info_or_none(token):
+def _info_or_none(token, clock_offset=0):
+    # Judged as it would be handed on: a cache entry's token with white space around it is no token either.
+    if token_problem(token) is not None:
+        return None
     try:
-        return token_info(token)
+        return token_info(token, now=site_now(clock_offset))
     except UnicoreError:
         return None
 
@@ -76,7 +85,18 @@ def _info_or_none(token):
 def reason_to_replace(request, kept):
     """Why the kept token cannot be returned as it is, or None when it can."""
     if kept.info is None:
-        return 'it is not a readable UNICORE token'
+        return 'it is not a readable UNICORE token%s' % unreadable_cause(kept.token)
     if kept.source == 'dest' and kept.site_dn is None:
         return 'nothing records that it was issued by this site'
     return request.mismatch(kept.info, kept.site_dn)
+
+
+def unreadable_cause(token):
+    """What follows "not a readable UNICORE token" for a kept token that is not one: `` (<cause>)`` when it is shaped as one, else nothing.
+
+    A token whose header or claims are not what UNICORE sends (no exp, an exp
+    that is no number, an absurd lifetime) is named by what is wrong; anything
+    else is no token at all. The token itself is never shown.
+    """
+    problem = token_problem(token)
+    return ' (%s)' % problem if problem is not None and looks_like_jwt(token) else ''

@@ -33,6 +33,9 @@ def run_unicore_module(module, work, at_site=True):
         fail_with(module, error)
     for warning in result.pop('warnings', []):
         module.warn(warning)
+    diff = result.pop('diff', None)
+    if diff is not None and module._diff:
+        result['diff'] = diff
     module.exit_json(**result)
 
 

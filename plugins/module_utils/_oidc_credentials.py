@@ -20,7 +20,7 @@ import os
 from urllib.parse import quote
 
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords, plain_http_check
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import AnonymousCredential, Credential, check_header_word
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import AnonymousCredential, Credential, check_header_word, is_header_word
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._options import is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._private_files import FileLock, ensure_private_directory, read_private, write_private
@@ -194,6 +194,11 @@ class OidcProvider:
             answer['error'] = 'HTTP %d' % response.status_code
         if 'error' not in answer and not isinstance(answer.get('access_token'), str):
             raise UnicoreError('POST %s answered without an access_token' % display_url(endpoint), url=endpoint, status=response.status_code)
+        if 'error' not in answer and not (answer['access_token'] and is_header_word(answer['access_token'])):
+            # An opaque token from another server goes into a header: nothing in it may end the header or add one.
+            raise UnicoreError('POST %s answered with an access_token that is empty or holds white space or a control character; '
+                               'it is not sent anywhere (is it the token endpoint?)' % display_url(endpoint),
+                               url=endpoint, status=response.status_code)
         return answer
 
     @staticmethod

@@ -193,13 +193,17 @@ def sync_directory(directory):
         os.close(descriptor)
 
 
-def write_private(path, data, mode, option):
+def write_private(path, data, mode, option, remove_stale=True):
     """Replace the file at ``path`` with ``data`` and ``mode`` atomically: a reader sees the old file or the new one.
 
-    Copies a killed writer left beside ``path`` are removed first. FileWriteError,
+    Copies a killed writer left beside ``path`` are removed first, unless
+    ``remove_stale`` is False: for a caller that has just swept the whole
+    directory itself (the token cache does when it is opened), since the sweep
+    lists the directory, which costs in proportion to its entries. FileWriteError,
     naming ``option``, the path and the cause, when it cannot be written.
     """
-    remove_stale_temporaries(os.path.dirname(path), os.path.basename(path))
+    if remove_stale:
+        remove_stale_temporaries(os.path.dirname(path), os.path.basename(path))
     staged = None
     try:
         staged = stage_private(path, data, mode)

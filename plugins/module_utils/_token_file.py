@@ -26,6 +26,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._private_files import
     stage_private,
     sync_directory,
 )
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import check_token
 
 SITE_SUFFIX = '.site'
 # A token is a few KiB; anything much larger is not one.
@@ -121,7 +122,12 @@ class TokenFile:
         return None if text is None else text.strip()
 
     def site_record(self):
-        """``{'url': ..., 'issuer': ...}`` as written with the token, or None."""
+        """``{'url': ..., 'issuer': ..., 'clock_offset': ...}`` as written with the token, or None.
+
+        ``clock_offset``, the seconds the site's clock was ahead of this
+        machine's when the token was issued, is missing from records that the
+        workflow_token role or earlier versions wrote.
+        """
         text = self._read(self.site_path)
         try:
             record = json.loads(text) if text else None
@@ -142,7 +148,7 @@ class TokenFile:
             raise FileWriteError('dest: cannot write %s: %s (no token was issued, and the kept files are unchanged)'
                                  % (self.path, exc.strerror), exc.errno)
 
-    def write(self, token, url, issuer, mode):
+    def write(self, token, url, issuer, mode, clock_offset=0):
         """Replace the token and its record, each by an atomic rename.
 
         Both are written in full and synced before either is renamed, so a
@@ -153,7 +159,9 @@ class TokenFile:
         takes the old token for another site's. Temporary copies that a killed
         run left are removed first.
         """
-        record = json.dumps({'url': url, 'issuer': issuer}, sort_keys=True) + '\n'
+        # Whoever handed the token over checked it; a file others read it from is no place to find out otherwise.
+        check_token(token, 'dest: the token to write to %s' % self.path)
+        record = json.dumps({'url': url, 'issuer': issuer, 'clock_offset': clock_offset}, sort_keys=True) + '\n'
         directory = os.path.dirname(self.path)
         remove_stale_temporaries(directory, os.path.basename(self.path))
         staged = []

@@ -9,17 +9,28 @@ from ansible_collections.unicore.auth.plugins.module_utils._client import Unicor
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import check_connection_options
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import BearerCredential, auto_auth_method, credential_from_options, given_token
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
-from ansible_collections.unicore.auth.plugins.module_utils._kept_token import KeptToken, reason_to_replace
+from ansible_collections.unicore.auth.plugins.module_utils._kept_token import KeptToken, reason_to_replace, unreadable_cause
+from ansible_collections.unicore.auth.plugins.module_utils._site_clock import offset_warning, site_now
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_file import TokenFile, parse_mode
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 
-CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid')
+CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid', 'preferences')
 
 
-def token_result(token, info, issued, changed):
-    """The module's return values for ``token``."""
+# What --diff shows of the token at dest before and after a run: never the token.
+DIFF_FIELDS = ('sub', 'iss', 'uid', 'renewable', 'limited', 'expires_at')
+# ``after`` of a check-mode run that would issue a token.
+WOULD_ISSUE = {'would_issue': True}
+
+
+def token_result(token, info, issued, changed, before=None, after=None):
+    """The module's return values for ``token``, and the ``diff`` of the token at dest: its claims ``before`` and ``after``.
+
+    ``before`` is the ``token_info`` of the token kept at dest (None: none);
+    ``after`` is that of the token at dest afterwards, by default ``info``.
+    """
     return {
         'changed': changed,
         'issued': issued,
@@ -27,7 +38,16 @@ def token_result(token, info, issued, changed):
         'claims': None if info is None else dict((name, info[name]) for name in CLAIM_FIELDS),
         'expires_at': None if info is None else info['expires_at'],
         'expires_in': None if info is None else info['expires_in'],
+        'diff': {'before': _described(before), 'after': _described(info if after is None else after)},
     }
+
+
+def _described(info):
+    if info is None:
+        return {}
+    if info == WOULD_ISSUE:
+        return {'token': 'a new token would be issued (check mode)'}
+    return dict((name, info[name]) for name in DIFF_FIELDS)
 
 
 def find_kept_token(options, token_file, url):
@@ -78,13 +98,23 @@ def keep_auth_token(options, check_mode=False):
     """Return the module result: a kept token when it fits, else a newly issued one.
 
     ``warnings`` in the result lists what the user should know, such as a kept
-    token that was replaced because it was unreadable.
+    token that was replaced because it was unreadable. With ``return_token``
+    false the result has no ``token``: it stays at ``dest``.
     """
-    url = checked_site_url(options.get_option('url'))
     dest = options.get_given('dest')
-    token_file = TokenFile(dest) if dest is not None else None
+    returned = options.get_option_default('return_token', True)
+    if not returned and dest is None and options.get_option_default('state', 'present') == 'present':
+        raise UnicoreError('return_token=false needs dest: without it the token would be issued and then lost')
+    result = _keep_or_issue(options, TokenFile(dest) if dest is not None else None, check_mode)
+    if not returned:
+        del result['token']
+    return result
+
+
+def _keep_or_issue(options, token_file, check_mode):
+    url = checked_site_url(options.get_option('url'))
     if options.get_option_default('state', 'present') == 'absent':
-        return _remove(token_file, check_mode)
+        return _remove(token_file, url, check_mode)
     request = TokenRequest.from_options(options)
     request.validate()
     mode = parse_mode(options.get_option_default('mode', '0600'))
@@ -97,14 +127,16 @@ def keep_auth_token(options, check_mode=False):
     warnings = []
     kept = find_kept_token(options, token_file, url)
     if kept is not None and kept.info is None and kept.source == 'dest':
-        warnings.append('dest: %s does not hold a readable UNICORE token; a new token replaces it' % token_file.path)
+        warnings.append('dest: %s does not hold a readable UNICORE token%s; a new token replaces it' % (token_file.path, unreadable_cause(kept.token)))
+    before = kept.info if kept is not None and kept.source == 'dest' else None
     if kept is not None and reason_to_replace(request, kept) is None and not options.get_option_default('force', False):
         changed = token_file is not None and token_file.ensure_mode(mode, check_mode)
-        return dict(token_result(kept.token, kept.info, issued=False, changed=changed), warnings=warnings)
+        return dict(token_result(kept.token, kept.info, issued=False, changed=changed, before=before), warnings=warnings)
     if check_mode:
         # Never issue in check mode; show the kept token when it is still usable.
         usable = kept if kept is not None and kept.is_live() else None
-        return dict(token_result(usable and usable.token, usable and usable.info, issued=False, changed=True), warnings=warnings)
+        return dict(token_result(usable and usable.token, usable and usable.info, issued=False, changed=True, before=before,
+                                 after=WOULD_ISSUE), warnings=warnings)
 
     if token_file is not None:
         # A full file system would otherwise cost a token that no file keeps.
@@ -114,16 +146,24 @@ def keep_auth_token(options, check_mode=False):
         token = request.issue(client)
     finally:
         client.transport.close()
-    info = token_info(token)
+    offset = client.clock_offset
+    info = token_info(token, now=site_now(offset))
     if token_file is not None:
-        token_file.write(token, url, info['iss'], mode)
-    return dict(token_result(token, info, issued=True, changed=True), warnings=warnings)
+        token_file.write(token, url, info['iss'], mode, offset)
+    skew = offset_warning(offset, url)
+    if skew:
+        warnings.append(skew)
+    return dict(token_result(token, info, issued=True, changed=True, before=before), warnings=warnings)
 
 
-def _remove(token_file, check_mode):
+def _remove(token_file, url, check_mode):
     if token_file is None:
         raise UnicoreError('state=absent needs dest, the token file to remove')
     present = token_file.exists()
+    kept = find_kept_token(None, token_file, url) if present else None
     if present and not check_mode:
         token_file.remove()
-    return dict(token_result(None, None, issued=False, changed=present), warnings=[])
+    result = token_result(None, None, issued=False, changed=present, before=kept and kept.info)
+    if kept is not None and kept.info is None:
+        result['diff']['before'] = {'token': 'a file that holds no readable UNICORE token'}
+    return dict(result, warnings=[])

@@ -33,6 +33,7 @@ import time
 import warnings
 
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_settings
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import is_header_word
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._transport_errors import (
     describe_exception,
@@ -245,7 +246,7 @@ class Transport:
 
     def __init__(self, credential, validate_certs=True, ca_path=None, client_cert=None, client_key=None,
                  timeout=30, retries=3, security_sessions=True, preferences=None,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=time.sleep, clock=time.monotonic, kept_sessions=None):
         if not HAS_REQUESTS:
             raise UnicoreError('talking to UNICORE needs the Python library requests', missing_library='requests')
         self.credential = credential
@@ -257,6 +258,9 @@ class Transport:
         self._clock = clock
         self._session_id = None
         self._session_expires = None
+        # A _security_session_store.SecuritySessionStore: sessions kept on this machine between runs.
+        self._kept_sessions = kept_sessions if self.security_sessions else None
+        self._kept_looked_up = set()  # the preferences headers it was asked for
         self._http = requests.Session()
         self._http.auth = _NoNetrcAuth()
         for prefix in ('https://', 'http://'):
@@ -285,6 +289,8 @@ class Transport:
         self._session_expires = None
 
     def close(self):
+        if self._kept_sessions is not None:
+            self._kept_sessions.release()
         self._http.close()
 
     def get_json(self, url):
@@ -320,7 +326,7 @@ class Transport:
                 raise UnicoreError(message, url=url)
             if response.status_code == SESSION_REJECTED and sent_session and not session_retried:
                 # The server forgot the session (restart, expiry, eviction): authenticate once more.
-                self.drop_security_session()
+                self._session_refused()
                 session_retried = True
                 continue
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
@@ -345,7 +351,7 @@ class Transport:
         url = str(url)
         headers = {'Accept': 'application/json'}
         if authorization is not None:
-            headers['Authorization'] = authorization
+            headers['Authorization'] = checked_authorization(authorization, 'the client credentials for POST %s' % display_url(url))
         try:
             return self._send('POST', url, JSON_ANSWER, headers=headers, data=form)
         except _AnswerNotRead as cut:
@@ -407,24 +413,62 @@ class Transport:
         headers = {'Accept': accept}
         if self._preferences:
             headers[PREFERENCES_HEADER] = self._preferences
+        self._adopt_kept_session()
         if self._session_id is not None and not self._session_expired():
             headers[SESSION_HEADER] = self._session_id
             return headers, True
         self.drop_security_session()
         authorization = self.credential.authorization_header()
         if authorization is not None:
-            headers['Authorization'] = authorization
+            headers['Authorization'] = checked_authorization(authorization, 'auth_method=%s' % self.credential.method)
         return headers, False
 
     def _session_expired(self):
         return self._session_expires is not None and self._clock() >= self._session_expires
 
+    def _adopt_kept_session(self):
+        """Take up the session an earlier run kept on this machine for these preferences (looked for once), or claim the login."""
+        if self._kept_sessions is None or self._session_id is not None or self._preferences in self._kept_looked_up:
+            return
+        self._kept_looked_up.add(self._preferences)
+        kept = self._kept_sessions.find(self._preferences, SESSION_EXPIRY_MARGIN)
+        if kept is None:
+            # Runs that start together (forks): the first logs in, the others wait for its session rather than log in too.
+            self._kept_sessions.claim(self._preferences)
+            kept = self._kept_sessions.find(self._preferences, SESSION_EXPIRY_MARGIN)
+        if kept is not None:
+            self._kept_sessions.release()
+            self._use_kept_session(kept)
+
+    def _use_kept_session(self, kept):
+        session_id, seconds_left = kept
+        self._session_id = session_id
+        self._session_expires = self._clock() + seconds_left - SESSION_EXPIRY_MARGIN
+
+    def _session_refused(self):
+        """The site answered 432 to the session sent: it is dropped, here and on this machine, and the next request logs in.
+
+        Unless another run has kept a newer session meanwhile (after the same
+        432, a site restart): that one is taken up instead.
+        """
+        refused = self._session_id
+        self.drop_security_session()
+        if self._kept_sessions is not None:
+            newer = self._kept_sessions.forget(self._preferences, refused, SESSION_EXPIRY_MARGIN)
+            if newer is not None:
+                self._use_kept_session(newer)
+
     def _remember_security_session(self, response):
         if not self.security_sessions or response.status_code >= 400:
             return
         session_id = response.headers.get(SESSION_HEADER)
-        if not session_id:
+        # Echoed back in a header: an id with white space or a control character (a folded header line
+        # brings "\r\n " into it) is not sent anywhere, and the next request logs in with the credentials.
+        if not session_id or not is_header_word(session_id):
             return
+        if self._kept_sessions is not None and session_id != self._session_id:
+            # A new session, of this run's login: kept for the runs after it (those waiting for it first).
+            self._kept_sessions.keep(self._preferences, session_id, _session_lifetime(response))
         self._session_id = session_id
         self._session_expires = None
         lifetime_ms = response.headers.get(SESSION_LIFETIME_HEADER)
@@ -437,7 +481,32 @@ class Transport:
         message = describe_status(url, response, self.credential.method, self._preferences, _retry_hint(response))
         if response.status_code in RETRY_STATUSES and attempt:
             message += ' (gave up after %d retries)' % attempt
+        hint = self.credential.refusal_hint() if response.status_code in (401, 403) else None
+        if hint:
+            message += '%s %s' % ('' if message.endswith('.') else '.', hint)
         return message
+
+
+def checked_authorization(value, what):
+    """``value``, an Authorization header (``<scheme> <credentials>``), when neither part holds white space or a control character.
+
+    Every credential kind checks its own secrets where it gets them; this is
+    the last look before any of them goes out, so that no header is ever
+    ended early or added to. UnicoreError naming ``what``, never the value.
+    """
+    scheme, space, credentials = str(value).partition(' ')
+    if not (space and is_header_word(scheme) and is_header_word(credentials)):
+        raise UnicoreError('%s: the Authorization header would hold white space or a control character, which could end it or '
+                           'add another header; nothing was sent' % what)
+    return value
+
+
+def _session_lifetime(response):
+    """Seconds the security session of ``response`` lasts, as its Lifetime header says (milliseconds); None when it does not say."""
+    try:
+        return int(response.headers.get(SESSION_LIFETIME_HEADER)) / 1000.0
+    except (TypeError, ValueError):
+        return None
 
 
 def _retry_hint(response):

@@ -27,7 +27,7 @@ options:
         the module or by root. A sticky directory of that user or of root, such as C(/tmp), is accepted when O(dest) and
         C(<dest>.site), where they exist, belong to the user running the module.
       - What the module learnt about the issuing site is kept beside it in C(<dest>.site), so that a later run can tell
-        without a request whether the kept token comes from this site.
+        without a request whether the kept token comes from this site, and judge it by the site's clock (see O(min_validity)).
     type: path
   mode:
     description:
@@ -52,6 +52,14 @@ options:
       - Works while the kept token is still valid; once it has expired, the credential options are used instead.
     type: bool
     default: false
+  return_token:
+    description:
+      - Return the token in RV(token).
+      - Set to V(false) with O(dest), where the token is kept. The result then holds no secret and the task needs no
+        C(no_log), so a run shows whether a token was issued or kept, its RV(claims) and until when it is valid.
+      - V(false) without O(dest) is refused, since the token would be issued and lost.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - unicore.auth.connection
   - unicore.auth.credentials
@@ -62,7 +70,8 @@ attributes:
     support: full
     details: Never issues a token. Reports whether one would be issued, and returns a kept token that is still valid.
   diff_mode:
-    support: none
+    support: full
+    details: Shows the claims of the token at O(dest) before and after the run (who, which site, uid, expiry), never the token.
   platform:
     platforms: posix
 notes:
@@ -89,6 +98,7 @@ author:
 """
 
 EXAMPLES = r"""
+# With dest and return_token: false the result holds no secret: no no_log needed, and the run shows what happened.
 - name: Keep a limited one-hour token for the workflow runner
   unicore.auth.unicore_auth_token:
     url: https://unicore.example.org:8080/DEMO-SITE/rest/core
@@ -96,7 +106,13 @@ EXAMPLES = r"""
     password: "{{ vault_unicore_password }}"
     lifetime: 3600
     dest: /etc/workflow/unicore.token
-  no_log: true
+    return_token: false
+  register: kept
+
+- name: Say whether a token was issued, and until when it is valid
+  ansible.builtin.debug:
+    msg: "{{ 'New token' if kept.issued else 'Kept token' }} for {{ kept.claims.sub }}, valid until {{ kept.expires_at }}"
+  when: kept.claims is truthy
 
 - name: Issue a token that the other sites of the Registry accept too, and use it
   unicore.auth.unicore_auth_token:
@@ -122,7 +138,7 @@ EXAMPLES = r"""
     lifetime: 86400
     min_validity: 21600
     dest: /var/lib/jupyterhub/unicore.token
-  no_log: true
+    return_token: false
 
 - name: Remove the token file
   unicore.auth.unicore_auth_token:
@@ -134,9 +150,9 @@ EXAMPLES = r"""
 RETURN = r"""
 token:
   description:
-    - The token, in clear. Register the task with C(no_log) and keep it out of logs.
+    - The token, in clear. Register the task with C(no_log) and keep it out of logs, or use O(return_token=false) with O(dest).
     - Null with O(state=absent), and in check mode when no valid token is kept.
-  returned: always
+  returned: unless O(return_token=false)
   type: str
 issued:
   description: Whether a new token was issued by this run.
@@ -172,6 +188,10 @@ claims:
       description: The uid selected when the token was issued.
       type: str
       sample: demouser
+    preferences:
+      description: The selection the token was issued for (uid, group, role), as the site wrote it; newer servers only.
+      type: str
+      sample: uid:demouser,group:hpc
 expires_at:
   description: When the token expires, ISO 8601 in UTC.
   returned: when a token is returned
@@ -194,6 +214,7 @@ TOKEN_FILE_OPTIONS = dict(
     force=dict(type='bool', default=False),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     renew_with_token=dict(type='bool', default=False),
+    return_token=dict(type='bool', default=True),
 )
 
 

@@ -11,7 +11,8 @@ every fork of a run, and later runs, share:
 * every entry is a 0600 file named by its kind and a keyed BLAKE2b hash (a MAC)
   of what identifies it, keyed with a random secret kept in the directory, so a
   name reveals nothing about the credentials, even a weak password;
-* ``token-`` entries hold an issued token and the DN of its issuer, never a credential;
+* ``token-`` entries hold an issued token, the DN of its issuer and how far the
+  site's clock was ahead of this machine's when it was issued, never a credential;
 * ``answer-`` entries are the lookup's remembered answers: a token, until when
   it may be given for exactly the same inputs, and the warnings that go with it
   (the lookup's plugin file reads them itself, see ``answer_name``);
@@ -42,6 +43,7 @@ from ansible_collections.unicore.auth.plugins.module_utils._private_files import
     remove_stale_temporaries,
     write_private,
 )
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import check_token
 
 KEY_FILE = 'cache.key'
 KEY_BYTES = 32
@@ -87,25 +89,28 @@ class TokenCache:
         return '%s-%s' % (kind, hashlib.blake2b(text.encode('utf-8'), key=self._key, digest_size=32).hexdigest())
 
     def get_or_issue(self, identity, request, issue):
-        """A cached token that fits ``request``, or the one ``issue()`` returns, which is then cached.
+        """``(token, clock_offset)``: a cached token that fits ``request``, or the one ``issue()`` returns, which is then cached.
 
         ``identity`` is everything that decides who the token is for and what it
-        allows; ``issue`` returns ``(token, issuer_dn)``. Only one fork issues at
-        a time for the same entry.
+        allows; ``issue`` returns ``(token, issuer_dn, clock_offset)``, the last
+        being the seconds the site's clock is ahead of this machine's. Only one
+        fork issues at a time for the same entry.
         """
         if not self.usable:
-            return issue()[0]
+            token, dummy_issuer, offset = issue()
+            return token, offset
         name = self.entry_name('token', identity)
-        token = self._fitting_token(name, request)
-        if token is not None:
-            return token
+        kept = self._fitting_token(name, request)
+        if kept is not None:
+            return kept.token, kept.clock_offset
         with self._locked(name):
             # Another fork may have issued while this one waited for the lock.
-            token = self._fitting_token(name, request)
-            if token is None:
-                token, issuer = issue()
-                self.write_entry(name, {'token': token, 'issuer': issuer})
-        return token
+            kept = self._fitting_token(name, request)
+            if kept is not None:
+                return kept.token, kept.clock_offset
+            token, issuer, offset = issue()
+            self.write_entry(name, {'token': token, 'issuer': issuer, 'clock_offset': offset})
+        return token, offset
 
     def get_or_read_registry(self, identity, read):
         """``(url, entries)`` of a Registry read less than ``REGISTRY_MAX_AGE`` seconds ago, or what ``read()`` returns, then kept.
@@ -139,12 +144,13 @@ class TokenCache:
             self.write_entry(self.entry_name('answer', answer_key), answer)
 
     def _fitting_token(self, name, request):
+        """The entry's KeptToken when it fits ``request``, else None."""
         entry = self._read(name)
         if not isinstance(entry, dict) or not isinstance(entry.get('token'), str):
             return None
-        # The same rule as a token kept at dest or on a workflow host.
-        kept = KeptToken.cached(entry['token'], entry.get('issuer'))
-        return kept.token if reason_to_replace(request, kept) is None else None
+        # The same rule as a token kept at dest or on a workflow host, by the site's clock.
+        kept = KeptToken.cached(entry['token'], entry.get('issuer'), entry.get('clock_offset'))
+        return kept if reason_to_replace(request, kept) is None else None
 
     def _load_or_create_key(self):
         path = os.path.join(self.directory, KEY_FILE)
@@ -196,9 +202,19 @@ class TokenCache:
     def write_entry(self, name, entry):
         """Write ``entry`` (JSON) as the file ``name``: private, and atomically, so readers see the old entry or the new one.
 
-        When there is no room, the entry is not kept (see ``unkept``).
+        When there is no room, the entry is not kept (see ``unkept``). A token
+        entry or a remembered answer whose token is not a UNICORE token is never
+        written: UnicoreError, and the entry stays as it was.
         """
+        if 'token' in entry:
+            check_token(entry['token'], 'cache_dir: the token to keep in %s' % self.directory)
         try:
-            write_private(os.path.join(self.directory, name), json.dumps(entry).encode('utf-8'), 0o600, OPTION)
+            # remove_stale=False: __init__ swept the whole directory when this cache was opened (only a
+            # usable cache writes, and it is usable only after that sweep), and a TokenCache lives for
+            # one lookup call. Sweeping again for each entry would list the directory once more per
+            # write; a copy a fork killed since the open left is removed by the next lookup that opens
+            # the cache (the kill series of tests/integration/targets/reliability_crashes checks this).
+            write_private(os.path.join(self.directory, name), json.dumps(entry).encode('utf-8'), 0o600, OPTION,
+                          remove_stale=False)
         except FileWriteError as error:
             self._note_unkept(error)

@@ -22,8 +22,9 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords, connection_settings
-from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS, given_token, resolve_identity_path
+from ansible_collections.unicore.auth.plugins.module_utils._credentials import resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._login_identity import login_fields, verify_fields
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter, is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._registry import (
     Registry,
@@ -32,19 +33,11 @@ from ansible_collections.unicore.auth.plugins.module_utils._registry import (
     options_with_site_url,
     site_in_registry,
 )
+from ansible_collections.unicore.auth.plugins.module_utils._site_clock import offset_warning
 from ansible_collections.unicore.auth.plugins.module_utils._token_claims import token_info
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_site_url
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
-
-# The options that say whose login a token is for: what the credential kinds
-# read, but how long a self-signed JWT lives, where (whether) refresh tokens
-# are kept and which socket reaches an agent (OIDC_SOCK and SSH_AUTH_SOCK may
-# name it as well), which say nothing about that.
-# A token_file stands for the token it holds, which takes the place of the token option's value.
-IDENTITY_OPTIONS = tuple(name for name in CREDENTIAL_OPTIONS
-                         if name not in ('jwt_lifetime', 'oidc_refresh_token_file', 'oidc_store_refresh_token', 'oidc_agent_socket',
-                                         'ssh_agent_socket', 'token_file'))
 
 
 class OptionSources:
@@ -162,22 +155,6 @@ def cache_identity_fields(options, url, request, verify):
     return fields
 
 
-def login_fields(options):
-    """Whose login the options describe, as a dict of strings: the identity options, with the token a token_file holds."""
-    fields = dict((name, _text(options.get_given(name))) for name in IDENTITY_OPTIONS)
-    fields['token'] = _text(given_token(options))
-    return fields
-
-
-def verify_fields(verify):
-    """How a certificate is checked (``connection_settings``' verify), as identity fields: whether, and with which CA bundle."""
-    return {'validate_certs': verify is not False, 'ca_path': None if isinstance(verify, bool) else verify}
-
-
-def _text(value):
-    return None if value is None else str(value)
-
-
 def work_out_answer(options, cache_dir, answer_key, warn):
     """The lookup's answer by the rules: ``{'token', 'reusable_until', 'warnings'}``.
 
@@ -215,10 +192,20 @@ def work_out_answer(options, cache_dir, answer_key, warn):
             token = request.issue(client)
         finally:
             client.transport.close()
-        return token, token_info(token)['iss']
+        skew = offset_warning(client.clock_offset, url)
+        if skew:
+            # Once, where the token is issued; not among the answer's warnings, which are given with every reuse.
+            warn(skew)
+        return token, token_info(token)['iss'], client.clock_offset
 
-    token = issue()[0] if cache is None else cache.get_or_issue(cache_identity_fields(options, url, request, verify), request, issue)
+    if cache is None:
+        token, dummy_issuer, offset = issue()
+    else:
+        token, offset = cache.get_or_issue(cache_identity_fields(options, url, request, verify), request, issue)
+    # On this machine's clock: until when the site's clock says the token is still valid for min_validity.
     reusable_until = request.reusable_until(token_info(token))
+    if reusable_until is not None:
+        reusable_until -= offset
     answer = {'token': token, 'reusable_until': reusable_until, 'warnings': warnings}
     if cache is not None and answer_key is not None and reusable_until is not None and reusable_until > time.time():
         cache.remember(answer_key, answer)

@@ -543,6 +543,9 @@ class Plays:
             handle.write('[defaults]\nforks = %d\nhost_key_checking = False\nretry_files_enabled = False\n'
                          'local_tmp = %s\nremote_tmp = %s\n'
                          % (forks, os.path.join(work, 'tmp', 'local'), os.path.join(work, 'tmp', 'remote')))
+        # Where the plays keep security sessions between module runs (and lookups, UNICORE_SECURITY_SESSION_DIR below);
+        # emptied before every run, so that each run starts as on a fresh machine, with one full authentication.
+        self.session_dir = os.path.join(work, 'security-sessions')
         self.vars_file = os.path.join(work, 'bench_vars.yml')
         with open(self.vars_file, 'w', encoding='utf-8') as handle:
             handle.write('---\n')
@@ -551,13 +554,15 @@ class Plays:
                                ('bench_oidc_token_endpoint', server.oidc['token_endpoint']),
                                ('bench_oidc_client_id', server.oidc['clients']['confidential']['id']),
                                ('bench_oidc_client_secret', server.oidc['clients']['confidential']['secret']),
-                               ('bench_registry_url', server.registry_url)):
+                               ('bench_registry_url', server.registry_url),
+                               ('bench_session_dir', self.session_dir)):
                 handle.write('%s: %s\n' % (key, json.dumps(value)))
         os.chmod(self.vars_file, 0o600)
         self.env = {key: value for key, value in os.environ.items() if not key.startswith(('ANSIBLE_', 'UNICORE_'))}
         # the no-op collection of the floor plays (and of the worker probe)
         self.floor = write_floor_collection(work)
         self.env.update(ANSIBLE_CONFIG=self.config, ANSIBLE_COLLECTIONS_PATH=collections + os.pathsep + self.floor,
+                        UNICORE_SECURITY_SESSION_DIR=self.session_dir,
                         PATH=self.bin + os.pathsep + os.environ.get('PATH', ''))
         self.env.pop('PYTHONPATH', None)
         # Python keeps the bytecode of the lookup plugin's file beside it, as it does for a collection that
@@ -582,6 +587,7 @@ class Plays:
         for key, value in (extra_vars or {}).items():
             command += ['-e', json.dumps({key: value}) if isinstance(value, dict) else '%s=%s' % (key, value)]
         self.server.reset()
+        shutil.rmtree(self.session_dir, ignore_errors=True)
         log_path = os.path.join(self.logs, name + '.log')
         with open(log_path, 'w', encoding='utf-8') as log_file:
             start = time.perf_counter()
@@ -599,9 +605,9 @@ class Plays:
                       cpu_seconds=usage.ru_utime + usage.ru_stime)
         grants = ''.join('  OIDC %s %s' % (grant_type, ','.join('%s=%d' % item for item in sorted(outcomes.items())))
                          for grant_type, outcomes in sorted(result['oidc_grants'].items()))
-        self.log('  %-20s N=%-4d %7.2fs  tokens %-5d full auths %-5d requests %-5d registry reads %-3d peak RSS %.0f MB%s'
-                 % (playbook, hosts, wall, result['tokens_issued'], result['full_auths'], result['requests'], result['registry_reads'],
-                    result['peak_rss_mb'], grants))
+        self.log('  %-20s N=%-4d %7.2fs  tokens %-5d full auths %-5d session reuses %-5d requests %-5d registry reads %-3d peak RSS %.0f MB%s'
+                 % (playbook, hosts, wall, result['tokens_issued'], result['full_auths'], result['session_reuses'], result['requests'],
+                    result['registry_reads'], result['peak_rss_mb'], grants))
         return result
 
     def lookup(self, hosts, bytecode_cache=True, cache_filled=False):
@@ -947,10 +953,12 @@ def diagnostics_table(details):
     lines += aligned(rows)
     lines.append('')
     lines.append('Plays (forks=%d)' % details['settings']['forks'])
-    rows = [('', 'wall s median', 'min', 'max', 'CPU s median', 'full auths', 'requests', 'OIDC grants')]
+    lines.append('(full auths per run: full authentications at the site in each repetition; a run starts with no kept security session)')
+    rows = [('', 'wall s median', 'min', 'max', 'CPU s median', 'full auths per run', 'session reuses', 'requests', 'OIDC grants')]
     for name, entry in details['play_walls'].items():
         rows.append((name, '%.2f' % entry['wall']['median'], '%.2f' % entry['wall']['min'], '%.2f' % entry['wall']['max'],
-                     '%.2f' % entry['cpu']['median'], '%d' % entry['full_auths'], '%d' % entry['requests'],
+                     '%.2f' % entry['cpu']['median'], '/'.join('%d' % count for count in entry['full_auths_runs']),
+                     '%d' % entry['session_reuses'], '%d' % entry['requests'],
                      ', '.join('%s %d' % (grant_type.replace('_token', ''), count) for grant_type, count in entry['oidc_grants'].items())
                      or '-'))
     lines += aligned(rows)
@@ -986,6 +994,8 @@ def play_figures(play_runs):
     grant_types = sorted(set(grant_type for run in play_runs for grant_type in run['oidc_grants']))
     return {'wall': figure([run['seconds'] for run in play_runs], 's'), 'cpu': figure([run['cpu_seconds'] for run in play_runs], 's'),
             'full_auths': statistics.median(run['full_auths'] for run in play_runs),
+            'full_auths_runs': [run['full_auths'] for run in play_runs],
+            'session_reuses': statistics.median(run['session_reuses'] for run in play_runs),
             'requests': statistics.median(run['requests'] for run in play_runs),
             'oidc_grants': {grant_type: statistics.median(sum(run['oidc_grants'].get(grant_type, {}).values()) for run in play_runs)
                             for grant_type in grant_types}}

@@ -7,7 +7,8 @@
 # and the side suites: install (the tarball built, installed and used),
 # compat-2.16, compat-2.17, compat-2.18 (units and the compat_smoke target on
 # that ansible-core, each in its own venv), compat (all three), importer
-# (galaxy-importer on the tarball), docs (the docs site in headless Chromium).
+# (galaxy-importer on the tarball), docs (the docs site in headless Chromium),
+# scale (1000 hosts under faults, tests/scale/run.sh, with a test server of its own).
 #
 # 1. creates/reuses .venv with the pinned tests/requirements-test.txt
 # 2. puts the offline get-pip stand-in into ansible-test's cache
@@ -42,7 +43,7 @@ pyver=${ANSIBLE_TEST_PYTHON:-3.11}
 . "$scripts/lib.sh"
 
 compat_versions=(2.16 2.17 2.18)
-side_known=(install "${compat_versions[@]/#/compat-}" importer docs)
+side_known=(install "${compat_versions[@]/#/compat-}" importer docs scale)
 main_known=(sanity units integration)
 usage="SUITE... (${main_known[*]} ${side_known[*]} compat)"
 (($#)) || die "usage: $0 $usage"
@@ -52,7 +53,7 @@ for suite in "$@"; do
     case $suite in
         sanity | units | integration) main_suites+=("$suite") ;;
         compat) side_suites+=("${compat_versions[@]/#/compat-}") ;;
-        install | importer | docs | compat-2.1[678]) side_suites+=("$suite") ;;
+        install | importer | docs | scale | compat-2.1[678]) side_suites+=("$suite") ;;
         *) die "unknown suite '$suite': $usage" ;;
     esac
 done
@@ -275,6 +276,7 @@ side_command() {
         install) echo "$scripts/install_check.sh" ;;
         importer) echo "$scripts/galaxy_importer.sh" ;;
         docs) echo "$scripts/docs_check.sh" ;;
+        scale) echo "$root/tests/scale/run.sh" ;;
         compat-*) echo "$scripts/compat.sh ${1#compat-}" ;;
     esac
 }
@@ -335,7 +337,7 @@ finish_side_lane() {
     for suite in "${side_suites[@]}"; do
         status=1 seconds=0
         [[ -f $side_root/$suite/status ]] && read -r status seconds <"$side_root/$suite/status"
-        banner "$suite: $(side_command "$suite" | sed "s#$scripts/#tests/scripts/#")"
+        banner "$suite: $(side_command "$suite" | sed -e "s#$scripts/#tests/scripts/#" -e "s#$root/##")"
         [[ -f $side_root/$suite.prepare.log ]] && cat "$side_root/$suite.prepare.log"
         cat "$side_root/$suite/console.log" 2>/dev/null || true
         info "$suite finished in ${seconds}s (exit status $status)"

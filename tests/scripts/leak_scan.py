@@ -14,7 +14,9 @@ lines and lines two key files share are no secret), every token the server
 issued during the run (its issued-tokens.log; a token is searched for by the
 start of its signature, which no other token shares), and every access and
 refresh token its OIDC provider issued (oidc-issued-tokens.log, lines
-``access TOKEN`` and ``refresh TOKEN``; opaque, searched for whole).  A
+``access TOKEN`` and ``refresh TOKEN``; opaque, searched for whole), and every
+security session id its sites handed out (issued-sessions.log: a session id
+stands in for the credentials as a token does).  A
 private key is also searched for with its line breaks removed (e.g. a key
 shown as one JSON string with ``\\n`` escapes, or wrapped anew).
 
@@ -47,12 +49,20 @@ hits like any other: tests remove the ones they write.
 Token caches (directories holding a ``cache.key``, in the lookup's default
 place ~/.cache/unicore.auth/tokens and anywhere in the scanned trees) are the
 one place where issued tokens belong: each entry must be a JSON object with
-only ``token`` and ``issuer`` (a remembered answer of the lookup, named
+only ``token``, ``issuer`` and ``clock_offset`` (a remembered answer of the lookup, named
 ``answer-*``: only ``token``, ``reusable_until`` and ``warnings``), the token a
 JWT (one this server issued, for an entry written during the run), and the file
 must hold no credential (nor an OIDC access or refresh token: the cache keeps
 the site's tokens only). A ``registry-*`` entry holds what a Registry listed:
 only ``url``, ``entries`` (objects of strings) and ``read_at``, and no token.
+
+Security-session stores (directories holding a ``sessions.key``: the
+collection's ~/.cache/unicore.auth/security-sessions and any in the scanned
+trees) are the one place where session ids belong: each ``session-*`` entry
+must be a JSON object with only ``session_id`` (one the server handed out, for
+an entry written during the run, in the stores under tests/output: the one in
+HOME is shared with other runs on the machine) and ``expires_at``, and no
+credential nor token.
 
 A hit is reported by file, line and kind of secret, never the secret.  Exits
 1 on any hit (or when there is nothing to search for), 0 otherwise; --junit
@@ -78,7 +88,10 @@ KEY_FRAGMENT = 40
 DER_HEADER = 64
 MAX_FILE_BYTES = 256 * 1024 * 1024
 CACHE_KEY_FILE = 'cache.key'
-CACHE_ENTRY_KEYS = {'token', 'issuer'}
+SESSION_STORE_KEY_FILE = 'sessions.key'
+SESSION_ENTRY_PREFIX = 'session-'
+SESSION_ENTRY_KEYS = {'session_id', 'expires_at'}
+CACHE_ENTRY_KEYS = {'token', 'issuer', 'clock_offset'}
 ANSWER_PREFIX = 'answer-'
 ANSWER_KEYS = {'token', 'reusable_until', 'warnings'}
 REGISTRY_PREFIX = 'registry-'
@@ -89,7 +102,8 @@ BASE64_LINE = re.compile(rb'^[A-Za-z0-9+/=]+$')
 # what a key or a token may be wrapped or escaped with in a text
 LINE_BREAKS = re.compile(rb'\\r|\\n|\s')
 CREDENTIAL_KINDS = ('password', 'oidc_token', 'key_passphrase', 'hmac_secret', 'private_key_line',
-                    'oidc_client_secret', 'oidc_otp', 'oidc_access_token', 'oidc_refresh_token')
+                    'oidc_client_secret', 'oidc_otp', 'oidc_access_token', 'oidc_refresh_token', 'security_session')
+SESSION_KIND = 'security_session'
 OIDC_LOG_KINDS = {'access': 'oidc_access_token', 'refresh': 'oidc_refresh_token'}
 REFRESH_TOKEN_KIND = 'oidc_refresh_token'
 
@@ -99,6 +113,7 @@ class Secrets:
 
     def __init__(self):
         self.needles = {}       # bytes -> kind
+        self.session_ids = set()    # the security sessions the sites handed out
         self.key_fragments = set()  # pieces of the private keys' base64 bodies without line breaks
         self.skipped_key_lines = 0
 
@@ -236,7 +251,7 @@ def oidc_issued_tokens(path):
 
 
 def collect_secrets(fixtures_path):
-    """(Secrets, the tokens the sites issued, server workdir) from the server's fixtures."""
+    """(Secrets, the tokens the sites issued, server workdir) from the server's fixtures; ``Secrets.session_ids``, the sessions handed out."""
     with open(fixtures_path, encoding='utf-8') as handle:
         fixtures = json.load(handle)
     workdir = os.path.dirname(os.path.abspath(fixtures_path))
@@ -268,6 +283,9 @@ def collect_secrets(fixtures_path):
     for token in tokens:
         signature = token.rsplit('.', 1)[-1]
         secrets.add('issued_token', signature[:SIGNATURE_PREFIX])
+    secrets.session_ids = set(issued_tokens(fixtures.get('issued_sessions_log') or os.path.join(workdir, 'issued-sessions.log')))
+    for session_id in secrets.session_ids:
+        secrets.add(SESSION_KIND, session_id)
     return secrets, tokens, workdir
 
 
@@ -281,6 +299,8 @@ class Scan:
         self.areas = {}         # area -> [files, bytes]
         self.hits = []          # (path, line, kind)
         self.caches = []        # cache directories checked
+        self.session_stores = []    # security-session stores checked
+        self.session_entries = 0
         self.cache_entries = 0
         self.problems = []      # (path, what is wrong), for token caches
         self.refresh_token_files = []   # refresh-token files at their places, whose refresh tokens are allowed
@@ -376,6 +396,38 @@ class Scan:
             allowed = ANSWER_KEYS if name.startswith(ANSWER_PREFIX) else CACHE_ENTRY_KEYS
             self._check_cache_entry(path, data, allowed, signatures, since)
 
+    def check_session_store(self, directory, since, this_run_only=True):
+        """A security-session store holds session ids the server handed out, each with when it ends, and nothing else.
+
+        Without ``this_run_only`` (the store in HOME, which other runs of the
+        suite on this machine, with test servers of their own, share), an entry
+        may hold a session id another server handed out.
+        """
+        self.session_stores.append(directory)
+        secrets = {needle: kind for needle, kind in self.secrets.needles.items() if kind != SESSION_KIND}
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if name == SESSION_STORE_KEY_FILE or name.endswith('.lock') or not os.path.isfile(path):
+                continue
+            data = _read_bytes(path) or b''
+            self.files += 1
+            self.bytes += len(data)
+            for needle, kind in secrets.items():
+                if needle in data:
+                    self.problems.append((path, 'holds a %s' % kind))
+            if not name.startswith(SESSION_ENTRY_PREFIX):
+                self.problems.append((path, 'not a security-session entry (a temporary file left behind, or a stranger)'))
+                continue
+            self.session_entries += 1
+            try:
+                entry = json.loads(data.decode('ascii'))
+            except ValueError:
+                entry = None
+            if not isinstance(entry, dict) or set(entry) != SESSION_ENTRY_KEYS or not isinstance(entry['session_id'], str):
+                self.problems.append((path, 'not a security-session entry (only session_id and expires_at)'))
+            elif this_run_only and os.stat(path).st_mtime >= since and entry['session_id'] not in self.secrets.session_ids:
+                self.problems.append((path, 'holds a session id the test server did not hand out in this run'))
+
     def _check_registry_entry(self, path, data, tokens):
         try:
             entry = json.loads(data.decode('utf-8'))
@@ -433,18 +485,24 @@ def _touched_since(directory, files, since):
     return any(os.lstat(os.path.join(directory, name)).st_mtime >= since for name in files)
 
 
-def walk_files(root, skip, newer_than=None, on_cache=None):
+def walk_files(root, skip, newer_than=None, on_cache=None, on_session_store=None):
     """Regular files under ``root`` (not following links), leaving out the paths in ``skip`` and server workdirs.
 
-    A token cache (a directory with a cache.key) goes to ``on_cache`` instead;
+    A token cache (a directory with a cache.key) goes to ``on_cache`` instead,
+    a security-session store (with a sessions.key) to ``on_session_store``;
     with ``newer_than``, only one the run wrote to.
     """
     uid = os.getuid()
     for parent, dirs, files in os.walk(root):
-        if on_cache is not None and CACHE_KEY_FILE in files:
-            if newer_than is None or _touched_since(parent, files, newer_than):
-                on_cache(parent)
-            dirs[:] = []
+        for key_file, found in ((CACHE_KEY_FILE, on_cache), (SESSION_STORE_KEY_FILE, on_session_store)):
+            if found is not None and key_file in files:
+                if newer_than is None or _touched_since(parent, files, newer_than):
+                    found(parent)
+                dirs[:] = []
+                break
+        else:
+            found = None
+        if found is not None:
             continue
         dirs[:] = sorted(name for name in dirs if os.path.join(parent, name) not in skip
                          and not _is_server_workdir(os.path.join(parent, name)))
@@ -476,9 +534,10 @@ def run_scan(collection, since_path, fixtures_path, cache_roots, home_roots=(), 
     output = os.path.join(collection, 'tests', 'output')
     leak_dir = os.path.join(output, 'leak-scan')
     caches = set()
+    stores = set()
 
     skip = {os.path.realpath(workdir), os.path.join(output, 'testserver'), os.path.join(output, 'harness', SERVER_STDOUT)}
-    for path in walk_files(output, skip, on_cache=caches.add):
+    for path in walk_files(output, skip, on_cache=caches.add, on_session_store=stores.add):
         if os.path.dirname(path) == leak_dir:
             if os.path.basename(path) == 'report.txt':
                 continue  # this scan's own report
@@ -488,18 +547,20 @@ def run_scan(collection, since_path, fixtures_path, cache_roots, home_roots=(), 
 
     for root in cache_roots:
         if os.path.isdir(root):
-            for _path in walk_files(root, set(), on_cache=caches.add):
+            for _path in walk_files(root, set(), on_cache=caches.add, on_session_store=stores.add):
                 pass
     refresh_token_files = {os.path.realpath(path) for path in refresh_token_files}
     for root in home_roots:
         if os.path.isdir(root):
-            for path in walk_files(root, set(), newer_than=since, on_cache=caches.add):
+            for path in walk_files(root, set(), newer_than=since, on_cache=caches.add, on_session_store=stores.add):
                 if os.path.realpath(path) in refresh_token_files:
                     scan.scan_refresh_token_file(path, "the clients' state in HOME (refresh-token files, caches)")
                 else:
                     scan.scan_file(path, "the clients' state in HOME (refresh-token files, caches)")
     for directory in sorted(caches):
         scan.check_cache(directory, tokens, since)
+    for directory in sorted(stores):
+        scan.check_session_store(directory, since, this_run_only=os.path.realpath(directory).startswith(output + os.sep))
     return scan, tokens
 
 
@@ -513,6 +574,10 @@ def report(scan, tokens, out=sys.stdout):
           % (', '.join('%s %d' % item for item in sorted(counts.items())), len(tokens), scan.secrets.skipped_key_lines), file=out)
     print('token caches: %d directories, %d entries checked (entries: issued tokens only, no credential)'
           % (len(scan.caches), scan.cache_entries), file=out)
+    print('security-session stores: %d directories, %d entries checked (entries: session ids the server handed out, and their end)'
+          % (len(scan.session_stores), scan.session_entries), file=out)
+    for directory in scan.session_stores:
+        print('  %s' % directory, file=out)
     print('refresh-token files at their places: %d (refresh tokens allowed there as an entry\'s refresh_token only)'
           % len(scan.refresh_token_files), file=out)
     for path in scan.refresh_token_files:
@@ -559,6 +624,9 @@ def self_test(out=sys.stdout):
     token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4IiwiaXNzIjoieSIsImV4cCI6MX0.' + os.urandom(64).hex()
     with open(os.path.join(workdir, 'issued-tokens.log'), 'w', encoding='ascii') as handle:
         handle.write(token + '\n')
+    session_id = 'planted-session-%s' % os.urandom(8).hex()
+    with open(os.path.join(workdir, 'issued-sessions.log'), 'w', encoding='ascii') as handle:
+        handle.write(session_id + '\n')
     client_secret, refresh_token = 'planted-secret-%s' % os.urandom(6).hex(), os.urandom(24).hex()
     access_token, kept_refresh_token = os.urandom(24).hex(), os.urandom(24).hex()
     other_secret = 'planted-other-secret-%s' % os.urandom(6).hex()
@@ -575,13 +643,15 @@ def self_test(out=sys.stdout):
     cache = os.path.join(temp, 'cache')
     # where the collection and UCC keep refresh tokens in a home
     own_state, ucc_state = os.path.join(base, 'home', '.cache', 'unicore.auth'), os.path.join(base, 'home', '.ucc')
+    sessions = os.path.join(own_state, 'security-sessions')
     refresh_token_files = [os.path.join(own_state, 'oidc-refresh-tokens'), os.path.join(ucc_state, 'refresh-tokens')]
-    for directory in (os.path.join(output, 'leak-scan'), os.path.join(output, 'harness'), cache, own_state, ucc_state):
+    for directory in (os.path.join(output, 'leak-scan'), os.path.join(output, 'harness'), cache, own_state, ucc_state, sessions):
         os.makedirs(directory)
     since = os.path.join(output, 'leak-scan', 'run-started')
     open(since, 'w', encoding='ascii').close()
-    with open(os.path.join(cache, CACHE_KEY_FILE), 'wb') as handle:
-        handle.write(os.urandom(32))
+    for key_path in (os.path.join(cache, CACHE_KEY_FILE), os.path.join(sessions, SESSION_STORE_KEY_FILE)):
+        with open(key_path, 'wb') as handle:
+            handle.write(os.urandom(32))
 
     def write(path, text):
         with open(path, 'w', encoding='utf-8') as handle:
@@ -596,10 +666,12 @@ def self_test(out=sys.stdout):
     write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'warnings': []}))
     listing = {'url': 'https://r/REGISTRY', 'entries': [{'href': 'https://r/SITE/rest/core', 'type': 'CoreServices'}], 'read_at': 1}
     write(os.path.join(cache, REGISTRY_PREFIX + 'entry'), json.dumps(listing))
+    write(os.path.join(sessions, SESSION_ENTRY_PREFIX + 'entry'), json.dumps({'session_id': session_id, 'expires_at': 1}))
     write(refresh_token_files[0], json.dumps({'https://idp/token': {'refresh_token': kept_refresh_token}, 'https://other/token': {
         'refresh_token': 'not-issued-here', 'note': 'kept'}}, indent=2))
     clean = scan()
-    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 6 and clean.cache_entries == 3),
+    checks = [('a clean tree passes', not clean.hits and not clean.problems and clean.files == 7 and clean.cache_entries == 3
+               and clean.session_entries == 1),
               ('a refresh-token file at its place may hold refresh tokens as refresh_token', clean.refresh_token_files == refresh_token_files[:1])]
 
     write(os.path.join(output, 'leak-scan', 'console.log'), 'ok\n+ demo_password=%s\n' % secret_password)
@@ -608,6 +680,8 @@ def self_test(out=sys.stdout):
     write(os.path.join(output, 'leak-scan', 'oidc.log'), 'client_secret=%s\nother=%s\n' % (client_secret, other_secret))
     write(os.path.join(output, 'leak-scan', 'ansible.log'), '"content": "%s"\n' % '\\n'.join(body[1:5]))
     write(os.path.join(output, 'junit.xml'), '<x>%s</x>\n' % token)
+    write(os.path.join(output, 'leak-scan', 'verbose.log'), 'X-UNICORE-SecuritySession: %s\n' % session_id)
+    write(os.path.join(sessions, SESSION_ENTRY_PREFIX + 'entry'), json.dumps({'session_id': session_id, 'expires_at': 1, 'password': secret_password}))
     write(os.path.join(cache, 'entry'), json.dumps({'token': token, 'issuer': 'CN=x', 'password': secret_password}))
     write(os.path.join(cache, ANSWER_PREFIX + 'entry'), json.dumps({'token': token, 'reusable_until': 1, 'issuer': 'CN=x'}))
     write(os.path.join(cache, REGISTRY_PREFIX + 'entry'), json.dumps(dict(listing, token=token)))
@@ -622,6 +696,11 @@ def self_test(out=sys.stdout):
         ("a key line in the suite's temporary directory is found", ('left-behind', 2, 'private_key_line') in hits),
         ('a key as one escaped string is found', ('ansible.log', 1, 'private_key_unwrapped') in hits),
         ('an issued token is found', ('junit.xml', 1, 'issued_token') in hits),
+        ('a security session id outside a session store is found', ('verbose.log', 1, SESSION_KIND) in hits),
+        ('a credential in a security-session entry is found', any(
+            path.startswith(sessions) and 'password' in problem for path, problem in dirty.problems)),
+        ('a security-session entry holding more than it should is found', any(
+            path.startswith(sessions) and 'only session_id and expires_at' in problem for path, problem in dirty.problems)),
         ('a refresh token the OIDC provider issued is found', ('refresh-tokens', 1, 'oidc_refresh_token') in hits),
         ('the OIDC client secret is found', ('oidc.log', 1, 'oidc_client_secret') in hits),
         ("another OIDC client's secret is found", ('oidc.log', 2, 'oidc_client_secret') in hits),
@@ -695,7 +774,9 @@ def main():
                            os.path.join(home + '.ucc', 'refresh-tokens')]
     home_roots = sorted({os.path.realpath(path) for path in [os.path.join(cache_base, 'unicore.auth')]
                          + [os.path.dirname(path) for path in refresh_token_files]})
-    scan, tokens = run_scan(args.collection, args.since, fixtures, [os.path.join(cache_base, 'unicore.auth', 'tokens')],
+    # the token cache's default place, and the security-session store's (in ~/.cache, whatever XDG_CACHE_HOME says)
+    stores = [os.path.join(cache_base, 'unicore.auth', 'tokens'), os.path.join(home, '.cache', 'unicore.auth', 'security-sessions')]
+    scan, tokens = run_scan(args.collection, args.since, fixtures, stores,
                             home_roots, refresh_token_files)
 
     class Tee:  # pylint: disable=too-few-public-methods

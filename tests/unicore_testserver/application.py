@@ -77,12 +77,12 @@ def site_of_path(path, sites):
 class Application:
     """State shared by all listeners, and the request processing."""
 
-    def __init__(self, sites, directory, ca_cert, base_url, session_lifetime, oidc_settings, issued_log=None):
+    def __init__(self, sites, directory, ca_cert, base_url, session_lifetime, oidc_settings, issued_log=None, sessions_log=None):
         self.sites = sites
         self.directory = directory
         self.ca_cert = ca_cert
         self.base_url = base_url
-        self.sessions = SessionStore(session_lifetime)
+        self.sessions = SessionStore(session_lifetime, issued_log=sessions_log)  # sessions_log: tokens.IssuedTokenLog, or None
         self.stats = Stats()
         self.request_log = RequestLog()
         self.faults = FaultList()

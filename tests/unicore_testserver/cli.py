@@ -54,7 +54,7 @@ def main(argv=None):
                                      access_lifetime=args.oidc_access_lifetime, refresh_lifetime=args.oidc_refresh_lifetime,
                                      issued_log=IssuedTokenLog(os.path.join(workdir, "oidc-issued-tokens.log")))
     app = Application(sites, directory, load_cert(material.ca_cert), "https://localhost:%d" % port, args.session_lifetime,
-                      oidc_settings, issued_log)
+                      oidc_settings, issued_log, sessions_log=IssuedTokenLog(os.path.join(workdir, "issued-sessions.log")))
     main_server.app = app
     servers = [main_server]
     tls_fault_urls = {}

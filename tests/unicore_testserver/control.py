@@ -9,9 +9,13 @@
     POST   /_testserver/oidc/expire-refresh-tokens   its refresh tokens stop working (invalid_grant)
     GET    /_testserver/oidc/tokens       how many of its access and refresh tokens are active
     GET    /_testserver/requests?last=N   recent requests, oldest first
-    GET    /_testserver/faults            pending faults
+    GET    /_testserver/faults            pending faults (each with the requests it matched and, by action,
+                                          those it applied to), and the seed of their random numbers
     POST   /_testserver/faults            {"faults": [...]} append faults (faults.py: respond, delay, drop,
-                                          reset, truncate, invalid_json, empty, drip, huge)
+                                          reset, truncate, invalid_json, empty, drip, huge; at random with
+                                          probability and actions)
+    POST   /_testserver/faults/seed       {"seed": N} start the faults' random numbers afresh from N
+                                          (a reset starts them from faults.DEFAULT_SEED)
     DELETE /_testserver/faults            clear faults
 """
 
@@ -56,6 +60,21 @@ def _add_faults(app, request):
     return Response.json(200, {"added": added, "pending": app.faults.pending()})
 
 
+def _pending_faults(app, _request):
+    return Response.json(200, {"pending": app.faults.pending(), "seed": app.faults.seed})
+
+
+def _seed_faults(app, request):
+    body = _json_body(request)
+    if not isinstance(body, dict) or "seed" not in body:
+        return Response.error(400, 'expected a JSON object {"seed": N}')
+    try:
+        app.faults.reseed(body["seed"])
+    except FaultSpecError as exc:
+        return Response.error(400, str(exc))
+    return Response.json(200, {"seed": app.faults.seed})
+
+
 def _reset(app, _request):
     app.reset()
     return Response.json(200, {"reset": True})
@@ -94,8 +113,9 @@ _ROUTES = {
     ("POST", "/oidc/expire-refresh-tokens"): _expire_oidc_refresh_tokens,
     ("GET", "/oidc/tokens"): _oidc_tokens,
     ("GET", "/requests"): _requests,
-    ("GET", "/faults"): lambda app, _request: Response.json(200, {"pending": app.faults.pending()}),
+    ("GET", "/faults"): _pending_faults,
     ("POST", "/faults"): _add_faults,
+    ("POST", "/faults/seed"): _seed_faults,
     ("DELETE", "/faults"): _clear_faults,
 }
 

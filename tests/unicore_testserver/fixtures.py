@@ -54,6 +54,7 @@ def build_fixtures(app, material, tls_fault_urls, port):
         "client_certs": material.client_certs,
         "tls_faults": tls_fault_urls,
         "issued_tokens_log": app.issued_log.path if app.issued_log is not None else None,
+        "issued_sessions_log": app.sessions.issued_log.path if app.sessions.issued_log is not None else None,
         "oidc": _oidc_fixtures(app.oidc),
     }
 

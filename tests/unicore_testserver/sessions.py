@@ -6,7 +6,9 @@ sending the id back replaces authentication; an unknown or expired id is
 answered with 432; at most 5 sessions per user and client IP, least recently
 used evicted. A session holds the identity and the selection made by the
 preferences of the request that created it, and belongs to the site
-(container) that created it.
+(container) that created it. Every id handed out is also appended to
+``<workdir>/issued-sessions.log`` (0600), so that the secrets scan can look for
+session ids where none belongs.
 """
 
 import threading
@@ -40,9 +42,11 @@ class Session:
 class SessionStore:
     """Thread-safe store; each (site, owner, client IP) keeps its sessions in LRU order."""
 
-    def __init__(self, lifetime=DEFAULT_LIFETIME, max_per_user=MAX_SESSIONS_PER_USER):
+    def __init__(self, lifetime=DEFAULT_LIFETIME, max_per_user=MAX_SESSIONS_PER_USER, issued_log=None):
         self.lifetime = lifetime
         self.max_per_user = max_per_user
+        # tokens.IssuedTokenLog of every session id handed out (the secrets scan looks for them), or None.
+        self.issued_log = issued_log
         self._lock = threading.Lock()
         self._sessions = {}      # id -> Session
         self._by_owner = {}      # (site, owner, ip) -> OrderedDict id -> None, least recent first
@@ -60,6 +64,8 @@ class SessionStore:
             while len(owned) > self.max_per_user:
                 evicted, _unused = owned.popitem(last=False)
                 self._sessions.pop(evicted, None)
+        if self.issued_log is not None:
+            self.issued_log.add(session.session_id)
         return session
 
     def lookup(self, site, session_id):

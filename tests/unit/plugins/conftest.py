@@ -50,3 +50,13 @@ def fill_disk(monkeypatch):
     """``fill_disk()``: from now on, every file the collection writes is on a full file system (the integration
     target reliability_crashes shows the same on a real one)."""
     return lambda: monkeypatch.setattr(_private_files, 'os', _FullDiskOs())
+
+
+@pytest.fixture(autouse=True)
+def _sessions_kept_apart_from_the_users_home(monkeypatch, tmp_path_factory):
+    """Every test has a HOME of its own, so that no test keeps security sessions in ~/.cache of whoever runs the tests.
+
+    The modules' default security_session_dir is under HOME; a session one test
+    kept would otherwise stand in for the credentials of the next.
+    """
+    monkeypatch.setenv('HOME', str(tmp_path_factory.mktemp('home')))

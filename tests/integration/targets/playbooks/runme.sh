@@ -147,7 +147,7 @@ grep -F 'Authenticated:  PASSWORD_FILE' "${work}/logs/access-cli.log"
 grep -F 'UID:            demouser   (available: demouser, demo2)' "${work}/logs/access-cli.log"
 grep -F 'Group:          users   (available: users, hpc, project1, project2)' "${work}/logs/access-cli.log"
 grep -F 'Queues:         batch, fast' "${work}/logs/access-cli.log"
-grep -E '^localhost +: ok=3 +changed=0 +unreachable=0 +failed=0' "${work}/logs/access-cli.log"
+grep -E '^localhost +: ok=4 +changed=0 +unreachable=0 +failed=0' "${work}/logs/access-cli.log"
 
 # 1j. Without a site URL, the playbook says what to set.
 fails access-no-url "${local_inventory[@]}" unicore.auth.access_info -e unicore_username=demouser -e @"${demo_password_vars}"
@@ -220,10 +220,34 @@ run issue-registry-site "${local_inventory[@]}" issue_token.yml "${registry[@]}"
     -e unicore_username=demouser -e @"${demo_password_vars}" \
     -e token_dest="${work}/tokens/issue-registry/token" -e expect_issued=true -e expect_site=PARTNER-SITE -e expect_registry_reads=1
 
+# 2f. Check mode where the token file's directory does not exist yet: it says what a real run would do,
+#     creates nothing and issues nothing.
+HOME=${work}/home-check run issue-check-new-dir "${local_inventory[@]}" unicore.auth.issue_token "${site[@]}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" --check
+grep -F "Check mode: ~/.unicore would be created (mode 0700) and a new token issued into ~/.unicore/token" \
+    "${work}/logs/issue-check-new-dir.log"
+grep -E '^localhost +: ok=[0-9]+ +changed=[1-9][0-9]* +unreachable=0 +failed=0' "${work}/logs/issue-check-new-dir.log"
+[[ ! -e ${work}/home-check/.unicore ]]
+
+# 2g. Check mode with token_force on a kept token: a new token would be issued, none is, the file stays.
+kept_token_digest=$(sha256sum "${token_dest}")
+run issue-check-force-reset "${local_inventory[@]}" reset_counters.yml
+run issue-check-force "${local_inventory[@]}" unicore.auth.issue_token "${site[@]}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" -e token_dest="${token_dest}" -e token_force=true --check
+grep -F "(check mode: a new token would be issued)" "${work}/logs/issue-check-force.log"
+if grep -F "nothing issued" "${work}/logs/issue-check-force.log"; then
+    echo "check mode with token_force said that nothing would be issued" >&2
+    exit 1
+fi
+[[ $(sha256sum "${token_dest}") == "${kept_token_digest}" ]]
+run issue-check-force-counted "${local_inventory[@]}" counters_check.yml -e expect_tokens_issued=0 -e expect_requests=0
+
 never_shown "$(cat "${work}/home-issue/.unicore/token")" issue-cli
 never_shown "$(cat "${work}/tokens/issue-registry/token")" issue-registry-site
 never_shown "$(cat "${token_dest}")" issue-renewable
-never_shown "${demo_password}" issue-first issue-second issue-renewable issue-cli issue-registry-site
+never_shown "${demo_password}" issue-first issue-second issue-renewable issue-cli issue-registry-site issue-check-new-dir \
+    issue-check-force
+never_shown "$(cat "${token_dest}")" issue-check-force
 
 # --- 3. unicore.auth.rotate_tokens on three workflow hosts --------------------
 workflow=(-i inventory_workflow_hosts.ini -e unicore_username=demouser -e @"${demo_password_vars}"
@@ -268,6 +292,29 @@ run rotate-blank-settings-check "${workflow[@]}" rotate_tokens_check.yml "${site
 
 never_shown "$(cat "${work}/hosts/runner1/unicore.token")" rotate-first rotate-second rotate-one-host
 never_shown "${demo_password}" rotate-first rotate-second rotate-one-host rotate-blank-settings
+
+# 3e. A hosts pattern that matches no host fails, naming it, instead of "skipping: no hosts matched" with exit 0;
+#     so does the default group workflow_hosts in an inventory without it.
+fails rotate-no-hosts "${workflow[@]}" unicore.auth.rotate_tokens "${site[@]}" -e unicore_hosts=workflow_hostz
+grep -F 'No host of the inventory matches unicore_hosts=workflow_hostz. The inventory has 3 host(s) in the groups workflow_hosts;' \
+    "${work}/logs/rotate-no-hosts.log"
+fails rotate-no-default-group "${local_inventory[@]}" unicore.auth.rotate_tokens "${site[@]}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" -e workflow_token_dest="${work}/never/unicore.token"
+grep -F 'No host of the inventory matches the hosts pattern workflow_hosts (the default; set unicore_hosts to choose others)' \
+    "${work}/logs/rotate-no-default-group.log"
+fails access-no-hosts "${local_inventory[@]}" unicore.auth.access_info "${site[@]}" -e unicore_hosts=nowhere \
+    -e unicore_username=demouser -e @"${demo_password_vars}"
+grep -F 'No host of the inventory matches unicore_hosts=nowhere.' "${work}/logs/access-no-hosts.log"
+
+# 3f. A missing workflow_token_dest is named in one line, before the role prints its argument spec.
+fails rotate-no-dest -i inventory_workflow_hosts.ini -e unicore_username=demouser -e @"${demo_password_vars}" \
+    unicore.auth.rotate_tokens "${site[@]}"
+grep -F 'workflow_token_dest is not set: give the path of the token file on the hosts' "${work}/logs/rotate-no-dest.log"
+if grep -F 'argument_spec' "${work}/logs/rotate-no-dest.log"; then
+    echo "a missing workflow_token_dest printed the role's argument spec" >&2
+    exit 1
+fi
+never_shown "${demo_password}" rotate-no-hosts rotate-no-default-group access-no-hosts rotate-no-dest
 
 # --- 4. Ansible Vault ---------------------------------------------------------
 vault_password_file=${work}/vault-password
@@ -390,7 +437,7 @@ for name in DEMO-SITE LONE-SITE PARTNER-SITE; do
         '    Role:           user   (available: user, admin)' '    UID:            demouser   (available: demouser, demo2)' \
         '    Group:          users   (available: users, hpc, project1, project2)'
 done
-grep -E '^localhost +: ok=4 +changed=0 +unreachable=0 +failed=0 +skipped=1' "${work}/logs/sites-cli.log"
+grep -E '^localhost +: ok=5 +changed=0 +unreachable=0 +failed=0 +skipped=1' "${work}/logs/sites-cli.log"
 
 # 5c. unicore_url and unicore_site are not used, and the logins run on three hosts: the Registry is still read
 #     once, on the controller, and each host logs in at each site.

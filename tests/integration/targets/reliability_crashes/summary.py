@@ -5,20 +5,15 @@
 
 from __future__ import annotations
 
-import glob
-import json
 import os
 import sys
 
+# The figures' reader, shared with reliability_concurrency (needs/target/setup_unicore_testserver), as conftest.py imports it.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'setup_unicore_testserver', 'files'))
+# pylint: disable=wrong-import-position
+from reliability_support import load_figures as load  # noqa: E402
+
 STEP_ORDER = ('begun', 'listdir', 'open', 'mkstemp', 'flock', 'fchmod', 'write', 'fsync', 'replace', 'close', 'unlink')
-
-
-def load(directory, pattern):
-    found = []
-    for path in sorted(glob.glob(os.path.join(directory, pattern))):
-        with open(path, encoding='utf-8') as handle:
-            found.append(json.load(handle))
-    return found
 
 
 def steps(entry):

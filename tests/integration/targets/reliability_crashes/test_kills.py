@@ -335,7 +335,7 @@ def entry_problem(data, site):
         entry = json.loads(data.decode('utf-8'))
     except (ValueError, AttributeError):
         return 'the token entry is not whole JSON (%s bytes)' % (None if data is None else len(data)), None
-    if not isinstance(entry, dict) or sorted(entry) != ['issuer', 'token']:
+    if not isinstance(entry, dict) or sorted(entry) != ['clock_offset', 'issuer', 'token'] or not isinstance(entry['clock_offset'], int):
         return 'the token entry has other fields', None
     problem = token_problem(entry['token'], site)
     if problem:

@@ -62,6 +62,7 @@ matrix() {
         -e @"${config}" -e fault_plugin="${plugin}" -e fault_site="${site}" \
         -e refused_url="${refused_url}" -e witness_url="${witness_url}" -e witness_log="${witness_log}" \
         -e results_file="${work}/results-${plugin}.json" -e secrets_file="${work}/secrets-${plugin}.json" \
+        -e fault_sessions_dir="${work}/sessions-${plugin}" \
         >"${work}/playbook-${plugin}.log" 2>&1
 }
 

@@ -111,7 +111,9 @@ def test_a_cache_flag_neither_true_nor_false_finds_no_answer_and_the_rules_refus
 def test_the_plugin_reads_the_answers_the_token_cache_remembers_under_the_same_name(tmp_path):
     cache = _token_cache.TokenCache(tmp_path / 'cache')
     answer_key = json.dumps({'sources': {'direct': {'url': SITE}}})
-    answer = {'token': 'a.b.c', 'reusable_until': 4102444800, 'warnings': ['a warning']}
+    # A token as a site issues it (sub, iat, exp): the cache keeps no other.
+    token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGQiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0.b2xkLXNpZw'
+    answer = {'token': token, 'reusable_until': 4102444800, 'warnings': ['a warning']}
     cache.remember(answer_key, answer)
     assert unicore_token.answer_name(cache.directory, answer_key) == cache.entry_name('answer', answer_key)
     assert unicore_token.remembered_answer(cache.directory, answer_key) == answer

@@ -26,12 +26,12 @@ from ansible_collections.unicore.auth.plugins.lookup import unicore_token as loo
 from ansible_collections.unicore.auth.plugins.module_utils import _credentials
 from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import unicore_argument_spec
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._login_identity import IDENTITY_OPTIONS
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter
 from ansible_collections.unicore.auth.plugins.module_utils._registry import Registry
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
 from ansible_collections.unicore.auth.plugins.plugin_utils import _token_cache, _token_lookup
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import (
-    IDENTITY_OPTIONS,
     cache_identity_fields,
     loader_file_reader,
     work_out_answer,

@@ -17,7 +17,8 @@ from ansible_collections.unicore.auth.plugins.module_utils._urls import checked_
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 SITE_DN = 'CN=DEMO-SITE, O=UNICORE, C=EU'
-ISSUED_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJDTj1EZW1vIFVzZXIifQ.c2lnbmF0dXJl'
+# As a site issues it: sub, iat, exp.
+ISSUED_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJDTj1EZW1vIFVzZXIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0.c2lnbmF0dXJl'
 CLIENT = {
     'dn': 'CN=Demo User, O=UNICORE, C=EU',
     'xlogin': {'UID': 'demouser', 'availableUIDs': ['demouser'], 'group': 'demo', 'availableGroups': ['demo', 'hpc']},

@@ -395,6 +395,19 @@ def test_only_copies_of_the_name_are_removed_and_only_regular_files_of_ones_own(
     assert victim.read_bytes() == b'precious'
 
 
+def test_a_write_sweeps_for_its_copies_unless_the_caller_swept_the_directory_itself(tmp_path, monkeypatch):
+    # remove_stale=False is for the token cache, which sweeps its whole directory when it is opened.
+    sweeps = []
+    real_sweep = remove_stale_temporaries
+    monkeypatch.setattr(_private_files, 'remove_stale_temporaries', lambda *args: sweeps.append(args) or real_sweep(*args))
+    copy = plant_copy(tmp_path, 'entry')
+    write_private(str(tmp_path / 'entry'), b'new', 0o600, 'cache_dir', remove_stale=False)
+    assert sweeps == [] and os.path.exists(copy)
+    assert (tmp_path / 'entry').read_bytes() == b'new'
+    write_private(str(tmp_path / 'entry'), b'newer', 0o600, 'cache_dir')
+    assert sweeps == [(str(tmp_path), 'entry')] and not os.path.exists(copy)
+
+
 @root_only
 def test_a_copy_of_another_user_is_left_alone(tmp_path):
     path = plant_copy(tmp_path, 'entry')

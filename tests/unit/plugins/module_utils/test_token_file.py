@@ -19,8 +19,9 @@ from ansible_collections.unicore.auth.plugins.module_utils._token_file import MA
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
 SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
-OLD_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGQifQ.b2xkLXNpZw'
-NEW_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJuZXcifQ.bmV3LXNpZw'
+# Tokens with the claims a UNICORE site writes (sub, iat, exp): only such a token is ever written.
+OLD_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGQiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0.b2xkLXNpZw'
+NEW_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJuZXciLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0.bmV3LXNpZw'
 NOBODY = 65534
 NOT_A_REGULAR_FILE = 'dest: %s is %s, not a regular file; remove it (only a regular file is kept as a token file)'
 THROUGH_A_LINK = 'dest: %s is a symbolic link; remove it (token files are never read through links)'
@@ -178,7 +179,7 @@ def test_reading_an_absent_file_gives_none(tmp_path):
 
 def test_reading_gives_the_token_without_its_line_end_and_the_site_record(kept_file):
     assert kept_file.read() == OLD_TOKEN
-    assert kept_file.site_record() == {'url': SITE, 'issuer': SITE_DN}
+    assert kept_file.site_record() == {'url': SITE, 'issuer': SITE_DN, 'clock_offset': 0}
 
 
 def test_a_token_written_by_another_program_is_read_without_surrounding_white_space(tmp_path):
@@ -306,7 +307,7 @@ def test_a_sticky_directory_like_tmp_keeps_a_token_file_of_ones_own(sticky_dir):
     token_file.check_destination()
     token_file.write(NEW_TOKEN, SITE, SITE_DN, 0o600)
     token_file.check_destination()
-    assert (token_file.read(), token_file.site_record()) == (NEW_TOKEN, {'url': SITE, 'issuer': SITE_DN})
+    assert (token_file.read(), token_file.site_record()) == (NEW_TOKEN, {'url': SITE, 'issuer': SITE_DN, 'clock_offset': 0})
     assert os.stat(token_file.path).st_uid == os.geteuid()
     os.chmod(token_file.path, 0o644)
     assert token_file.ensure_mode(0o600) is True
@@ -371,7 +372,7 @@ def test_write_keeps_the_bare_token_with_the_mode_and_the_site_record_beside_it(
     files = snapshot(tmp_path)
     assert sorted(files) == ['unicore.token', 'unicore.token.site']
     assert files['unicore.token'] == ((NEW_TOKEN + '\n').encode(), mode)
-    assert json.loads(files['unicore.token.site'][0]) == {'url': SITE, 'issuer': SITE_DN}
+    assert json.loads(files['unicore.token.site'][0]) == {'url': SITE, 'issuer': SITE_DN, 'clock_offset': 0}
     assert files['unicore.token.site'][1] == mode
 
 
@@ -382,7 +383,7 @@ def test_write_replaces_a_kept_token_by_a_new_file_and_applies_a_new_mode(kept_f
     # A new file renamed into place, not the old one rewritten: a reader sees the old token or the new one, never half.
     assert os.stat(kept_file.path).st_ino != old_inode
     assert snapshot(tmp_path)['unicore.token'] == ((NEW_TOKEN + '\n').encode(), 0o600)
-    assert kept_file.site_record() == {'url': SITE + '2', 'issuer': 'CN=OTHER'}
+    assert kept_file.site_record() == {'url': SITE + '2', 'issuer': 'CN=OTHER', 'clock_offset': 0}
 
 
 def test_write_replaces_a_link_at_dest_instead_of_writing_through_it(tmp_path):

@@ -12,6 +12,7 @@ credential it was built with. "No request" is shown by no transport being built 
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 import os
 import time
@@ -33,7 +34,7 @@ OTHER_DN = 'CN=PARTNER-SITE,O=UNICORE,C=EU'
 USER_DN = 'CN=Demo User,O=UNICORE,C=EU'
 PASSWORD = 'Pässw0rd-never-shown'
 LOGIN = dict(username='demouser', password=PASSWORD)
-CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid')
+CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid', 'preferences')
 
 
 def _b64url(data):
@@ -71,8 +72,12 @@ class Site:
         self.credentials = []
         self.adapters = []
 
-    def will_issue(self, *tokens):
-        self.script.extend(self._reply(200, token + '\n', headers={'Content-Type': 'text/plain'}) for token in tokens)
+    def will_issue(self, *tokens, date=None):
+        """Answer the next requests with ``tokens``, with the ``Date`` header ``date`` when given."""
+        headers = {'Content-Type': 'text/plain'}
+        if date is not None:
+            headers['Date'] = date
+        self.script.extend(self._reply(200, token + '\n', headers=headers) for token in tokens)
 
     @property
     def requests(self):
@@ -99,13 +104,13 @@ def dest(tmp_path):
     return tmp_path / 'unicore.token'
 
 
-def keep(token, dest, url=SITE, issuer=SITE_DN, record=True):
+def keep(token, dest, url=SITE, issuer=SITE_DN, record=True, **more_of_the_record):
     """Leave ``token`` at ``dest`` as an earlier run would have, with or without its site record."""
     dest.write_text(token + '\n')
     dest.chmod(0o600)
     if record:
         record_path = dest.parent / (dest.name + '.site')
-        record_path.write_text(json.dumps({'url': url, 'issuer': issuer}))
+        record_path.write_text(json.dumps(dict({'url': url, 'issuer': issuer}, **more_of_the_record)))
         record_path.chmod(0o600)
 
 
@@ -183,7 +188,7 @@ def test_without_a_kept_token_a_token_is_issued_with_the_requested_properties_an
     assert request.headers['Authorization'] == PasswordCredential('demouser', PASSWORD).authorization_header()
     assert dest.read_text() == issued + '\n'
     assert oct(os.stat(dest).st_mode & 0o777) == oct(0o640)
-    assert site_record(dest) == {'url': SITE, 'issuer': SITE_DN}
+    assert site_record(dest) == {'url': SITE, 'issuer': SITE_DN, 'clock_offset': 0}
 
 
 def test_without_dest_a_token_is_issued_and_only_returned(site, module_options, tmp_path):
@@ -202,14 +207,14 @@ def test_a_token_kept_for_another_url_is_replaced(site, module_options, dest):
     result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
     assert (result['changed'], result['issued'], result['token']) == (True, True, issued)
     assert len(site.requests) == 1
-    assert site_record(dest) == {'url': SITE, 'issuer': SITE_DN}
+    assert site_record(dest) == {'url': SITE, 'issuer': SITE_DN, 'clock_offset': 0}
 
 
 def test_a_token_without_a_site_record_is_replaced(site, module_options, dest):
     keep(unicore_token(), dest, record=False)
     site.will_issue(unicore_token(serial=1))
     assert keep_auth_token(module_options(dest=str(dest), **LOGIN))['issued'] is True
-    assert site_record(dest) == {'url': SITE, 'issuer': SITE_DN}
+    assert site_record(dest) == {'url': SITE, 'issuer': SITE_DN, 'clock_offset': 0}
 
 
 def test_a_token_from_another_issuer_is_replaced_even_when_the_record_names_this_url(site, module_options, dest):
@@ -446,3 +451,59 @@ def test_a_fitting_token_is_returned_on_a_full_disk(site, module_options, dest, 
     fill_disk()
     result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
     assert (result['changed'], result['issued'], result['token']) == (False, False, kept)
+
+
+# ---------------------------------------------------------------- a clock off from the site's
+
+def http_date(offset):
+    """A ``Date`` header of a site whose clock is ``offset`` seconds ahead of this machine's."""
+    return email.utils.formatdate(time.time() + offset, usegmt=True)
+
+
+@pytest.mark.parametrize('offset, words', [(600, ' s behind'), (-600, ' s ahead of')])
+def test_the_sites_clock_is_learnt_when_a_token_is_issued_kept_and_warned_about(site, module_options, dest, offset, words):
+    # As the site issues it: valid for the lifetime from the site's now.
+    site.will_issue(unicore_token(valid_for=3600 + offset), date=http_date(offset))
+    result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
+    assert abs(site_record(dest)['clock_offset'] - offset) <= 1
+    assert 3590 <= result['expires_in'] <= 3600  # by the site's clock
+    assert len(result['warnings']) == 1
+    assert words in result['warnings'][0] and SITE in result['warnings'][0] and 'NTP' in result['warnings'][0]
+    assert 599 <= int(result['warnings'][0].split('machine is ')[1].split(' s ')[0]) <= 601
+
+
+@pytest.mark.parametrize('date', [1, -1, None, 'not a date', 'Sun, 31 Feb 2026 25:61:00 GMT'])
+def test_an_answer_that_teaches_no_clock_difference_records_zero_and_warns_nothing(site, module_options, dest, date):
+    # A number: a Date that many seconds off, made when the test runs.
+    site.will_issue(unicore_token(), date=http_date(date) if isinstance(date, int) else date)
+    result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
+    assert site_record(dest)['clock_offset'] == 0
+    assert result['warnings'] == []
+
+
+def test_a_slow_clock_does_not_keep_a_token_that_the_sites_clock_says_is_nearly_expired(site, module_options, dest):
+    # Valid for 500 s by this machine's clock, which is 600 s behind the site's: for the site it expired 100 s ago.
+    keep(unicore_token(valid_for=500), dest, clock_offset=600)
+    site.will_issue(unicore_token(valid_for=3600 + 600, serial=1), date=http_date(600))
+    result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
+    assert result['issued'] is True
+    assert len(site.requests) == 1
+
+
+def test_a_fast_clock_keeps_a_token_that_the_sites_clock_says_is_still_good(site, module_options, dest):
+    # Expired 100 s ago by this machine's clock, which is 600 s ahead of the site's: for the site it has 500 s left.
+    token = unicore_token(valid_for=-100)
+    keep(token, dest, clock_offset=-600)
+    result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
+    assert (result['issued'], result['changed'], result['token']) == (False, False, token)
+    assert 490 <= result['expires_in'] <= 500
+    assert site.requests == []
+
+
+@pytest.mark.parametrize('damaged', ['600', True, 10 ** 12, 1.5e3, None])
+def test_a_damaged_clock_offset_in_the_record_is_not_believed(site, module_options, dest, damaged):
+    # Valid for 500 s by this machine's clock; believed, an offset of 600 would replace it.
+    token = unicore_token(valid_for=500)
+    keep(token, dest, clock_offset=damaged)
+    result = keep_auth_token(module_options(dest=str(dest), **LOGIN))
+    assert (result['issued'], result['token']) == (False, token)

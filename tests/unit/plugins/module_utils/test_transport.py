@@ -297,6 +297,28 @@ def test_forbidden_shows_the_servers_error_message(scripted_transport, reply):
     assert error.status == 403
 
 
+@pytest.mark.parametrize('password, cause', [('s3cret-Pass\n', 'a newline'), ('s3cret-Pass\r\n', 'a newline'),
+                                             ('s3cret-Pass ', 'a space or tab'), ('s3cret-Pass\t', 'a space or tab')])
+@pytest.mark.parametrize('status', [401, 403])
+def test_a_refused_password_that_ends_with_white_space_says_that_this_may_be_why(scripted_transport, reply, password, cause, status):
+    transport = scripted_transport(PasswordCredential('demouser', password), [reply(status)])[0]
+    message = str(failure(transport))
+    assert 'The password ends with white space (%s)' % cause in message
+    assert 'ansible-vault encrypt_string' in message
+    assert 's3cret-Pass' not in message
+
+
+@pytest.mark.parametrize('password', ['s3cret-Pass', ' s3cret Pass'])
+def test_a_refused_password_without_white_space_at_its_end_gets_no_such_hint(scripted_transport, reply, password):
+    message = str(failure(scripted_transport(PasswordCredential('demouser', password), [reply(403)])[0]))
+    assert 'white space' not in message and 's3cret' not in message
+
+
+def test_a_password_with_white_space_at_its_end_gets_no_hint_for_other_failures(scripted_transport, reply):
+    message = str(failure(scripted_transport(PasswordCredential('demouser', 'pw\n'), [reply(404)])[0]))
+    assert 'white space' not in message
+
+
 def test_forbidden_hint_blames_preferences_only_when_they_are_set(scripted_transport, reply):
     with_preferences = scripted_transport(password_login(), [reply(403)], preferences='uid:root')[0]
     without_preferences = scripted_transport(password_login(), [reply(403)])[0]

@@ -166,3 +166,58 @@ def test_a_missing_library_is_reported_with_ansibles_missing_required_lib_text(s
     assert 'Failed to import the required Python library (PyJWT)' in result['msg']
     assert 'exception' not in result
     assert site.requests == []
+
+
+# ---------------------------------------------------------------- return_token and --diff
+
+def test_with_return_token_false_the_result_holds_no_token_but_says_what_happened(site, run_module, dest):
+    issued = unicore_token()
+    site.issues(issued)
+    result, out = run_module(dest=str(dest), return_token=False, **LOGIN)
+    assert 'token' not in result and issued not in out
+    assert (result['changed'], result['issued'], result['claims']['iss']) == (True, True, SITE_DN)
+    assert result['expires_at'] and result['expires_in'] > 0
+    assert dest.read_text() == issued + '\n'
+    # The rerun keeps it: still no token, the same claims.
+    again, out = run_module(dest=str(dest), return_token=False, **LOGIN)
+    assert 'token' not in again and issued not in out
+    assert (again['changed'], again['issued'], again['claims']) == (False, False, result['claims'])
+
+
+def test_return_token_false_without_dest_is_refused_before_any_request(site, run_module):
+    result, dummy = run_module(return_token=False, **LOGIN)
+    assert result['failed'] is True
+    assert result['msg'] == 'return_token=false needs dest: without it the token would be issued and then lost'
+    assert site.requests == []
+
+
+DIFF_FIELDS = ['expires_at', 'iss', 'limited', 'renewable', 'sub', 'uid']
+
+
+def test_diff_mode_shows_the_claims_before_and_after_and_never_the_token(site, run_module, dest):
+    first_token, second_token = unicore_token(serial=1), unicore_token(serial=2)
+    site.issues(first_token)
+    first, out = run_module(dest=str(dest), _ansible_diff=True, **LOGIN)
+    assert first['diff']['before'] == {} and sorted(first['diff']['after']) == DIFF_FIELDS
+    assert first['diff']['after']['iss'] == SITE_DN
+    site.issues(second_token)
+    forced, out = run_module(dest=str(dest), force=True, return_token=False, _ansible_diff=True, **LOGIN)
+    assert forced['diff']['before'] == first['diff']['after']
+    assert sorted(forced['diff']['after']) == DIFF_FIELDS
+    assert first_token not in out and second_token not in out
+    kept, dummy = run_module(dest=str(dest), _ansible_diff=True, **LOGIN)
+    assert kept['diff']['before'] == kept['diff']['after'] == forced['diff']['after']
+    removed, dummy = run_module(dest=str(dest), state='absent', _ansible_diff=True, **LOGIN)
+    assert removed['diff'] == {'before': forced['diff']['after'], 'after': {}}
+
+
+def test_diff_mode_in_check_mode_says_a_token_would_be_issued(site, run_module, dest):
+    result, dummy = run_module(dest=str(dest), _ansible_diff=True, _ansible_check_mode=True, **LOGIN)
+    assert result['diff'] == {'before': {}, 'after': {'token': 'a new token would be issued (check mode)'}}
+    assert site.requests == []
+
+
+def test_without_diff_mode_the_result_has_no_diff(site, run_module, dest):
+    site.issues(unicore_token())
+    result, dummy = run_module(dest=str(dest), **LOGIN)
+    assert 'diff' not in result

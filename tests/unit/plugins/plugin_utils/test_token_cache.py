@@ -20,6 +20,7 @@ import pytest
 from ansible_collections.unicore.auth.plugins.module_utils import _private_files
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import TokenRequest
+from ansible_collections.unicore.auth.plugins.plugin_utils import _token_cache
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import KEY_FILE, TokenCache
 
 SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
@@ -45,14 +46,15 @@ def unicore_token(valid_for=3000, iss=SITE_DN, renewable=False, serial=0):
 class Issuer:
     """An issue function that hands out the given tokens in turn and counts its calls."""
 
-    def __init__(self, *tokens, issuer=SITE_DN):
+    def __init__(self, *tokens, issuer=SITE_DN, clock_offset=0):
         self.tokens = list(tokens)
         self.issuer = issuer
+        self.clock_offset = clock_offset
         self.calls = 0
 
     def __call__(self):
         self.calls += 1
-        return self.tokens.pop(0), self.issuer
+        return self.tokens.pop(0), self.issuer, self.clock_offset
 
 
 def mode_of(path):
@@ -167,18 +169,18 @@ def test_any_difference_in_the_identity_gives_another_name(cache_dir, change):
 def test_the_first_call_issues_and_later_calls_are_served_from_the_cache(cache_dir):
     token = unicore_token()
     issue = Issuer(token)
-    assert TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue) == token
+    assert TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue) == (token, 0)
     for dummy in range(3):
-        assert TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue) == token
+        assert TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue) == (token, 0)
     assert issue.calls == 1
 
 
-def test_an_entry_holds_only_the_token_and_its_issuer_in_a_private_file(cache_dir):
+def test_an_entry_holds_only_the_token_its_issuer_and_the_clock_offset_in_a_private_file(cache_dir):
     token = unicore_token()
     cache = TokenCache(cache_dir)
     cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token))
     entry = cache_dir / cache.entry_name('token', IDENTITY)
-    assert json.loads(entry.read_text()) == {'token': token, 'issuer': SITE_DN}
+    assert json.loads(entry.read_text()) == {'token': token, 'issuer': SITE_DN, 'clock_offset': 0}
     assert mode_of(entry) == 0o600
     for name in os.listdir(cache_dir):
         assert mode_of(cache_dir / name) == 0o600, name
@@ -206,10 +208,30 @@ def test_a_cached_token_that_no_longer_fits_is_reissued_and_replaced(cache_dir, 
     issue = Issuer(cached, fresh)
     cache = TokenCache(cache_dir)
     cache.get_or_issue(IDENTITY, TokenRequest(), issue)
-    assert cache.get_or_issue(IDENTITY, TokenRequest(**request_options), issue) == fresh
+    assert cache.get_or_issue(IDENTITY, TokenRequest(**request_options), issue) == (fresh, 0)
     assert issue.calls == 2
-    assert cache.get_or_issue(IDENTITY, TokenRequest(**request_options), issue) == fresh
+    assert cache.get_or_issue(IDENTITY, TokenRequest(**request_options), issue) == (fresh, 0)
     assert issue.calls == 2
+
+
+def test_a_cached_token_is_judged_by_the_clock_of_the_site_as_its_entry_keeps_it(cache_dir):
+    # This machine's clock is 600 s behind the site's: a token it thinks valid for 500 s expired at the site.
+    nearly_expired, fresh = unicore_token(valid_for=500, serial=1), unicore_token(valid_for=4200, serial=2)
+    issue = Issuer(nearly_expired, fresh, clock_offset=600)
+    cache = TokenCache(cache_dir)
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), issue) == (nearly_expired, 600)
+    assert json.loads((cache_dir / cache.entry_name('token', IDENTITY)).read_text())['clock_offset'] == 600
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), issue) == (fresh, 600)
+    assert issue.calls == 2
+
+
+def test_a_cached_token_that_a_fast_clock_thinks_expired_is_kept_while_the_site_says_it_is_good(cache_dir):
+    # 600 s ahead of the site's: expired 100 s ago here, 500 s left there.
+    token = unicore_token(valid_for=-100)
+    issue = Issuer(token, clock_offset=-600)
+    for dummy in range(3):
+        assert TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue) == (token, -600)
+    assert issue.calls == 1
 
 
 def test_a_cached_token_whose_recorded_issuer_differs_from_its_own_is_reissued(cache_dir):
@@ -225,7 +247,7 @@ def test_a_damaged_entry_is_reissued(cache_dir, content):
     cache = TokenCache(cache_dir)
     (cache_dir / cache.entry_name('token', IDENTITY)).write_text(content)
     token = unicore_token()
-    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == (token, 0)
     assert json.loads((cache_dir / cache.entry_name('token', IDENTITY)).read_text())['token'] == token
 
 
@@ -248,7 +270,7 @@ def test_a_failing_issue_caches_nothing(cache_dir):
         cache.get_or_issue(IDENTITY, TokenRequest(), refused)
     assert not (cache_dir / cache.entry_name('token', IDENTITY)).exists()
     token = unicore_token()
-    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == (token, 0)
 
 
 # ---------------------------------------------------------------- concurrent forks
@@ -259,11 +281,11 @@ def _fork_asks_for_a_token(cache_dir, counter, results, barrier, token, index):
         with open(counter, 'a', encoding='utf-8') as handle:
             handle.write('%d\n' % index)
         time.sleep(0.3)
-        return token, SITE_DN
+        return token, SITE_DN, 0
     try:
         barrier.wait(timeout=30)
         got = TokenCache(cache_dir).get_or_issue(IDENTITY, TokenRequest(), issue)
-        outcome = 'ok' if got == token else 'other token'
+        outcome = 'ok' if got == (token, 0) else 'other token'
     except Exception as exc:  # pylint: disable=broad-exception-caught  # reported to the parent as the outcome
         outcome = '%s: %s' % (type(exc).__name__, exc)
     with open(os.path.join(results, str(index)), 'w', encoding='utf-8') as handle:
@@ -315,12 +337,27 @@ def test_opening_the_cache_removes_the_copies_that_killed_forks_left(cache_dir):
     assert not left.exists()
 
 
+def test_the_directory_is_listed_for_copies_once_when_opened_and_not_again_for_each_write(cache_dir, monkeypatch):
+    sweeps = []
+    for module in (_private_files, _token_cache):
+        real_sweep = module.remove_stale_temporaries
+        monkeypatch.setattr(module, 'remove_stale_temporaries',
+                            lambda *args, real_sweep=real_sweep: sweeps.append(args) or real_sweep(*args))
+    cache = TokenCache(cache_dir)
+    # The key is written before the sweep of the whole directory, with its own.
+    assert sweeps == [(str(cache_dir), KEY_FILE), (str(cache_dir),)]
+    token = unicore_token()
+    cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token))
+    cache.remember('inputs', {'token': token, 'reusable_until': time.time() + 600, 'warnings': []})
+    assert len(sweeps) == 2 and len([name for name in os.listdir(cache_dir) if name.startswith(('token-', 'answer-')) and not name.endswith('.lock')]) == 2
+
+
 def test_on_a_full_disk_the_issued_token_is_returned_and_not_kept_and_that_is_said_once(cache_dir, monkeypatch, fill_disk):
     cache = TokenCache(cache_dir)
     before = sorted(os.listdir(cache_dir))
     token = unicore_token()
     fill_disk()
-    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == token
+    assert cache.get_or_issue(IDENTITY, TokenRequest(), Issuer(token)) == (token, 0)
     cache.remember('inputs', {'token': token, 'reusable_until': time.time() + 600, 'warnings': []})
     monkeypatch.undo()
     assert cache.unkept.no_room
@@ -335,7 +372,7 @@ def test_without_room_for_the_key_nothing_is_kept_and_every_call_issues(cache_di
     issue = Issuer(*tokens)
     cache = TokenCache(cache_dir)
     assert not cache.usable
-    assert [cache.get_or_issue(IDENTITY, TokenRequest(), issue) for dummy in range(2)] == tokens
+    assert [cache.get_or_issue(IDENTITY, TokenRequest(), issue)[0] for dummy in range(2)] == tokens
     cache.remember('inputs', {'token': tokens[1], 'reusable_until': time.time() + 600, 'warnings': []})
     monkeypatch.undo()
     assert cache.unkept_warning() == NO_ROOM_WARNING % cache_dir

@@ -5,7 +5,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import requests
+
+# Where the modules and the lookup keep security sessions by default (security_session_dir).
+KEPT_SESSIONS = os.path.expanduser('~/.cache/unicore.auth/security-sessions')
 
 
 class ControlApi:
@@ -24,7 +30,13 @@ class ControlApi:
         return self._call('GET', '/stats')
 
     def reset(self):
+        """Zero the counters, clear faults and the request log, and forget the security sessions kept on this machine.
+
+        The last so that the counts from here on start, as on a fresh machine,
+        with a full authentication (security_session_dir's default place).
+        """
         self._call('POST', '/reset')
+        shutil.rmtree(KEPT_SESSIONS, ignore_errors=True)
 
     def expire_sessions(self):
         self._call('POST', '/sessions/expire')
@@ -41,6 +53,14 @@ class ControlApi:
 
     def add_faults(self, *faults):
         self._call('POST', '/faults', {'faults': list(faults)})
+
+    def faults(self):
+        """The pending faults (each with ``matched`` and ``applied`` by action) and ``seed``."""
+        return self._call('GET', '/faults')
+
+    def seed_faults(self, seed):
+        """Start the random numbers of the faults that apply at random (``probability``, ``actions``) afresh from ``seed``."""
+        self._call('POST', '/faults/seed', {'seed': seed})
 
     def requests(self, last):
         return self._call('GET', '/requests?last=%d' % last)['requests']

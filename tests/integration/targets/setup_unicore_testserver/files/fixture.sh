@@ -84,6 +84,23 @@ keep_token_caches() {
     done
 }
 
+# keep_session_stores NAME DIR...: copies of the security-session stores found
+# under each DIR (directories holding a sessions.key) in
+# <collection>/tests/output/session-stores/NAME, for the secrets scan, which checks
+# that every entry is a session id the server handed out, and nothing else.
+keep_session_stores() {
+    local name=$1 root key store dest
+    shift
+    dest=$(dirname "$(reliability_report_dir)")/session-stores/${name}
+    for root in "$@"; do
+        while IFS= read -r -d '' key; do
+            store=$(dirname "${key}")
+            mkdir -p "${dest}"
+            cp -a "${store}" "${dest}/$(basename "$(dirname "${store}")")-$(basename "${store}")"
+        done < <(find "${root}" -name sessions.key -type f -print0 2>/dev/null)
+    done
+}
+
 # Unset every UNICORE_* variable of the caller's environment: a run gets
 # credentials from the environment only where a test says so.
 unset_unicore_environment() {

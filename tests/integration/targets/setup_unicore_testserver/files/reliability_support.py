@@ -13,6 +13,7 @@ fixtures below and adds ``playbooks`` for its own directory.
 from __future__ import annotations
 
 import base64
+import glob
 import json
 import os
 import re
@@ -58,6 +59,15 @@ class Figures:
         if self.directory:
             with open(os.path.join(self.directory, name + '.json'), 'w', encoding='utf-8') as handle:
                 json.dump(values, handle, indent=2, sort_keys=True)
+
+
+def load_figures(directory, pattern):
+    """The figures that ``Figures.record`` left in ``directory`` under file names matching ``pattern``, in name order (for a target's summary.py)."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(directory, pattern))):
+        with open(path, encoding='utf-8') as handle:
+            found.append(json.load(handle))
+    return found
 
 
 class Playbooks:
