@@ -21,10 +21,13 @@ reason. The tmpfs is unmounted in the fixture's teardown whatever happens
 
 from __future__ import annotations
 
+import base64
 import errno
+import json
 import os
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -118,6 +121,15 @@ def normalised(text):
     return ''.join(str(text).split())
 
 
+def well_formed_token(signature_length):
+    """A JWT shaped and claimed as UNICORE issues one (its signature is not checked here)."""
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode('utf-8')).rstrip(b'=').decode('ascii')
+    now = int(time.time())
+    claims = {'sub': 'CN=Demo User,O=UNICORE,C=EU', 'iss': 'CN=Other', 'iat': now, 'exp': now + 3600}
+    return '%s.%s.%s' % (part({'alg': 'RS256'}), part(claims), 'x' * signature_length)
+
+
 def test_the_module_fails_on_a_full_disk_naming_dest_and_the_cause_and_keeps_the_old_token(
         full_fs, playbooks, control, issued_tokens, figures):
     dest = os.path.join(full_fs.path, 'unicore.token')
@@ -136,7 +148,8 @@ def test_the_module_fails_on_a_full_disk_naming_dest_and_the_cause_and_keeps_the
     after = snapshot(full_fs.path)
 
     # Writing the token file itself, as the module would after issuing: the file system's own ENOSPC.
-    replacement = 'x' * 2048
+    # A token of about 2 KiB that passes the check every token meets before it is written.
+    replacement = well_formed_token(signature_length=2000)
     with pytest.raises(FileWriteError) as write_error:
         TokenFile(dest).write(replacement, 'https://site.example/rest/core', 'CN=Other', 0o600)
     after_write = snapshot(full_fs.path)
