@@ -66,6 +66,13 @@ notes:
     Where that matters, skip the task in check mode with a C(when) condition on C(ansible_check_mode).
   - Using the lookup in a variable that many tasks read runs it once per read; the cache keeps that to one token,
     but setting the token once with C(ansible.builtin.set_fact) and C(run_once) saves the lookups too.
+  - At C(-v) and above, the lookup says once per playbook run and token how it got the token, for which site, and until when
+    (UTC), never the token itself. V(issued) a new one; V(renewed) the cached one, which had less than O(min_validity) left,
+    or the renewable bearer token (O(token), O(token_file)) with itself; V(reused) the cached token, or the token of a remembered answer.
+    For example, after the lookup's name, C(issued a token for https://host:8080/DEMO-SITE/rest/core
+    \(CN=Demo User,O=UNICORE,C=EU\), valid until 2026-12-06T21:30:00Z).
+  - The forks of a run agree on who says it through empty marker files in a private directory of the user's in the
+    temporary directory (C(unicore.auth-<uid>-reported)), removed after a day. At verbosity 0 none of this is done.
 seealso:
   - module: unicore.auth.unicore_auth_token
   - module: unicore.auth.unicore_access_info
@@ -200,19 +207,49 @@ class LookupModule(LookupBase):
         else:
             for warning in answer['warnings']:
                 _warn(warning)
+            if Display().verbosity >= 1:
+                _tell_remembered(sources, answer)
         return [answer['token']]
 
     def _work_out_answer(self, sources, cache_dir, answer_key):
         """The answer by the rules: the options resolved and checked, the token from the token cache or the site."""
         # Imported here: a remembered answer needs none of this (see the class's docstring).
         from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+        from ansible_collections.unicore.auth.plugins.plugin_utils._option_origins import origins, with_origins
         from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, loader_file_reader, resolve_options, work_out_answer
 
+        option_sources = OptionSources(**sources)
         try:
-            options = resolve_options(DEFINITIONS, OptionSources(**sources), file_reader=loader_file_reader(self._loader))
+            options = resolve_options(DEFINITIONS, option_sources, file_reader=loader_file_reader(self._loader))
             return work_out_answer(options, cache_dir, answer_key, _warn)
         except UnicoreError as error:
-            raise AnsibleLookupError('unicore.auth.unicore_token: %s' % error.message)
+            # Named as the user wrote them: "needs password (read from unicore_password or ...)".
+            message = with_origins(error.message, DEFINITIONS, origins(DEFINITIONS, option_sources), sources['config_file'])
+            raise AnsibleLookupError('unicore.auth.unicore_token: %s' % message)
+
+
+def _tell_remembered(sources, answer):
+    """At -v, once per run and token: that a remembered answer gave the token, for which site, until when."""
+    # Imported at -v only, as the rules are: verbosity 0 costs nothing more.
+    from ansible_collections.unicore.auth.plugins.plugin_utils._lookup_feedback import REMEMBERED, report
+
+    report(REMEMBERED, told_site(sources), answer['token'])
+
+
+def told_site(sources):
+    """The site as the options name it, for what the lookup says at -v: its url, or its name in a Registry; None when neither is given.
+
+    An answer is only remembered for options that name the site in one of these
+    ways (the rules refuse both at once), as given: the Registry is not read here.
+    """
+    url, dummy = _first_given(sources, 'url')
+    if url is not None and str(url).strip():
+        return str(url).strip().rstrip('/')
+    registry_url, dummy = _first_given(sources, 'registry_url')
+    site, dummy = _first_given(sources, 'site')
+    if registry_url is not None and site is not None:
+        return 'site %s of the Registry %s' % (str(site).strip(), str(registry_url).strip().rstrip('/'))
+    return None
 
 
 def _warn(message):

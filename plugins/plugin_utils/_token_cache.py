@@ -88,27 +88,35 @@ class TokenCache:
         text = fields if isinstance(fields, str) else json.dumps(fields, sort_keys=True, separators=(',', ':'))
         return '%s-%s' % (kind, hashlib.blake2b(text.encode('utf-8'), key=self._key, digest_size=32).hexdigest())
 
-    def get_or_issue(self, identity, request, issue):
+    def get_or_issue(self, identity, request, issue, issued=None):
         """``(token, clock_offset)``: a cached token that fits ``request``, or the one ``issue()`` returns, which is then cached.
 
         ``identity`` is everything that decides who the token is for and what it
         allows; ``issue`` returns ``(token, issuer_dn, clock_offset)``, the last
         being the seconds the site's clock is ahead of this machine's. Only one
-        fork issues at a time for the same entry.
+        fork issues at a time for the same entry. ``issued(token, replaced)``,
+        when given, is called only when a token was issued: with the entry's
+        readable token that the new one replaces (a KeptToken), or None; under
+        the lock and before the token is kept, so what it records comes before
+        any fork can reuse the token.
         """
         if not self.usable:
             token, dummy_issuer, offset = issue()
+            if issued is not None:
+                issued(token, None)
             return token, offset
         name = self.entry_name('token', identity)
-        kept = self._fitting_token(name, request)
-        if kept is not None:
+        kept = self._kept_token(name)
+        if kept is not None and reason_to_replace(request, kept) is None:
             return kept.token, kept.clock_offset
         with self._locked(name):
             # Another fork may have issued while this one waited for the lock.
-            kept = self._fitting_token(name, request)
-            if kept is not None:
+            kept = self._kept_token(name)
+            if kept is not None and reason_to_replace(request, kept) is None:
                 return kept.token, kept.clock_offset
             token, issuer, offset = issue()
+            if issued is not None:
+                issued(token, kept if kept is not None and kept.info is not None else None)
             self.write_entry(name, {'token': token, 'issuer': issuer, 'clock_offset': offset})
         return token, offset
 
@@ -143,14 +151,16 @@ class TokenCache:
         if self.usable:
             self.write_entry(self.entry_name('answer', answer_key), answer)
 
-    def _fitting_token(self, name, request):
-        """The entry's KeptToken when it fits ``request``, else None."""
+    def _kept_token(self, name):
+        """The entry's token as a KeptToken, or None when there is none.
+
+        Whether it fits is decided by ``reason_to_replace``: the same rule as
+        for a token kept at dest or on a workflow host, by the site's clock.
+        """
         entry = self._read(name)
         if not isinstance(entry, dict) or not isinstance(entry.get('token'), str):
             return None
-        # The same rule as a token kept at dest or on a workflow host, by the site's clock.
-        kept = KeptToken.cached(entry['token'], entry.get('issuer'), entry.get('clock_offset'))
-        return kept if reason_to_replace(request, kept) is None else None
+        return KeptToken.cached(entry['token'], entry.get('issuer'), entry.get('clock_offset'))
 
     def _load_or_create_key(self):
         path = os.path.join(self.directory, KEY_FILE)

@@ -20,10 +20,12 @@ import time
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.display import Display
 
 from ansible_collections.unicore.auth.plugins.module_utils._connection_options import connection_keywords, connection_settings
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import resolve_identity_path
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
+from ansible_collections.unicore.auth.plugins.module_utils._kept_token import reason_to_replace
 from ansible_collections.unicore.auth.plugins.module_utils._login_identity import login_fields, verify_fields
 from ansible_collections.unicore.auth.plugins.module_utils._options import OptionAdapter, is_blank
 from ansible_collections.unicore.auth.plugins.module_utils._registry import (
@@ -163,6 +165,10 @@ def work_out_answer(options, cache_dir, answer_key, warn):
     may be given again is remembered under ``answer_key`` (None: not at all).
     """
     warnings = []
+    # What the lookup says at -v (_lookup_feedback), imported only then: verbosity 0 costs nothing more.
+    feedback = None
+    if Display().verbosity >= 1:
+        from ansible_collections.unicore.auth.plugins.plugin_utils import _lookup_feedback as feedback
 
     def warn_now(text):
         warn(text)  # at once: also when no token comes of it
@@ -180,6 +186,7 @@ def work_out_answer(options, cache_dir, answer_key, warn):
     if in_registry:
         options = options_with_site_url(options, warn_now, read=registry_reader(cache, verify))
     url = checked_site_url(options.get_option('url'))
+    renews_given_token = []
 
     def issue():
         # Imported on a cache miss only: a hit costs no key loading, no import of
@@ -187,7 +194,8 @@ def work_out_answer(options, cache_dir, answer_key, warn):
         from ansible_collections.unicore.auth.plugins.module_utils._client import UnicoreClient, transport_from_options
         from ansible_collections.unicore.auth.plugins.module_utils._credentials import credential_from_options
 
-        client = UnicoreClient(url, transport_from_options(options, credential_from_options(options)))
+        credential = credential_from_options(options)
+        client = UnicoreClient(url, transport_from_options(options, credential))
         try:
             token = request.issue(client)
         finally:
@@ -196,12 +204,33 @@ def work_out_answer(options, cache_dir, answer_key, warn):
         if skew:
             # Once, where the token is issued; not among the answer's warnings, which are given with every reuse.
             warn(skew)
+        if feedback is not None and is_renewable_unicore_token(credential):
+            renews_given_token.append(True)
         return token, token_info(token)['iss'], client.clock_offset
+
+    told = []
+
+    def tell_issued(token, replaced):
+        """At -v, once per run and token: issued, or renewed (a cached token grown too old, or the given one with itself)."""
+        reason = None
+        if replaced is not None:
+            outcome, reason = feedback.RENEWED_CACHED, reason_to_replace(request, replaced)
+        elif renews_given_token:
+            outcome = feedback.RENEWED_GIVEN
+        else:
+            outcome = feedback.ISSUED
+        feedback.report(outcome, url, token, reason)
+        told.append(outcome)
 
     if cache is None:
         token, dummy_issuer, offset = issue()
+        if feedback is not None:
+            tell_issued(token, None)
     else:
-        token, offset = cache.get_or_issue(cache_identity_fields(options, url, request, verify), request, issue)
+        token, offset = cache.get_or_issue(cache_identity_fields(options, url, request, verify), request, issue,
+                                           issued=None if feedback is None else tell_issued)
+        if feedback is not None and not told:
+            feedback.report(feedback.CACHED, url, token)
     # On this machine's clock: until when the site's clock says the token is still valid for min_validity.
     reusable_until = request.reusable_until(token_info(token))
     if reusable_until is not None:
@@ -213,6 +242,20 @@ def work_out_answer(options, cache_dir, answer_key, warn):
         # Once, after every write was tried; not among the answer's warnings, which are kept with it.
         warn(cache.unkept_warning())
     return answer
+
+
+def is_renewable_unicore_token(credential):
+    """True when ``credential`` is a renewable UNICORE token sent as the bearer token: what the site issues then is its renewal.
+
+    The site refuses a non-renewable UNICORE token here (403), and an OIDC access
+    token carries no ``renewable`` claim.
+    """
+    if getattr(credential, 'method', None) != 'bearer':
+        return False
+    try:
+        return token_info(credential.token)['renewable']
+    except UnicoreError:
+        return False
 
 
 def site_url_in_registry(options, cache_dir, warn):

@@ -147,3 +147,81 @@ fi
 # --- 5. Anonymous and wrong use; every auth method -----------------------------
 playbook -i inventory_localhost.ini lookup_errors.yml
 playbook -i inventory_localhost.ini auth_methods.yml
+
+# --- 6. What the lookup says at -v: once per run and token, never the token ---
+# 40 hosts x 2 tasks with 10 forks and two distinct tokens, in one cache_dir:
+# run 1 (-v) issues both, run 2 (-vvvv) reuses both (remembered answers), run 3
+# (-v), at least 40 s after run 1 began, renews the 600 s one (min_validity 570 s
+# is more than it has left, and less than a new one keeps for 30 s) and reuses
+# the other, run 4 at verbosity 0 says nothing. The harness's ansible.cfg
+# says verbosity 4 (and verbose_to_stderr), so each run sets its own; the
+# output of each is counted line by line. The forks' markers go to the
+# temporary directory, here one of this case's own.
+feedback_cache=${work}/cache-feedback
+feedback_tmp=${work}/feedback-tmp
+mkdir -p "${feedback_tmp}"
+feedback_prefix='unicore.auth.unicore_token: '
+# feedback_run OUT VERBOSITY [ARGS...]: a run of verbose_feedback.yml, its stdout and stderr in OUT
+feedback_run() {
+    local out=$1 verbosity=$2
+    shift 2
+    TMPDIR=${feedback_tmp} ANSIBLE_VERBOSITY=${verbosity} \
+        playbook -i inventory_workers.ini --forks 10 verbose_feedback.yml -e cache_dir="${feedback_cache}" "$@" >"${out}" 2>&1 || {
+        echo "verbose feedback: ansible-playbook failed, see the lines above" >&2
+        grep -E 'FAILED|ERROR|fatal' "${out}" >&2 || true
+        exit 1
+    }
+}
+# expect_feedback FILE TEXT COUNT: COUNT lines of FILE hold TEXT; else show the lookup's lines and fail
+expect_feedback() {
+    local count
+    count=$(grep -c -F -- "$2" "$1" || true)
+    if [[ ${count} != "$3" ]]; then
+        echo "verbose feedback in $(basename "$1"): ${count} line(s), expected $3, with: $2" >&2
+        grep -F -- "${feedback_prefix}" "$1" >&2 || true
+        exit 1
+    fi
+}
+feedback_started=${SECONDS}
+feedback_run "${work}/feedback-1.out" 0 -v
+expect_feedback "${work}/feedback-1.out" "${feedback_prefix}issued a token for ${site_url} (" 2
+expect_feedback "${work}/feedback-1.out" "${feedback_prefix}" 2
+[[ $(grep -c -E "${feedback_prefix}issued a token for .*, valid until [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\$" \
+    "${work}/feedback-1.out") == 2 ]]
+
+feedback_run "${work}/feedback-2.out" 4
+expect_feedback "${work}/feedback-2.out" "${feedback_prefix}reused the token of a remembered answer for ${site_url} (" 2
+expect_feedback "${work}/feedback-2.out" "${feedback_prefix}" 2
+
+feedback_wait=$((40 - (SECONDS - feedback_started)))
+if ((feedback_wait > 0)); then
+    sleep "${feedback_wait}"
+fi
+feedback_run "${work}/feedback-3.out" 0 -v -e feedback_min_validity=570
+expect_feedback "${work}/feedback-3.out" "${feedback_prefix}reused the token of a remembered answer for ${site_url} (" 1
+expect_feedback "${work}/feedback-3.out" "${feedback_prefix}renewed the cached token for ${site_url} (" 1
+expect_feedback "${work}/feedback-3.out" "as it is valid for less than min_validity (570 s): the new one is valid until " 1
+expect_feedback "${work}/feedback-3.out" "${feedback_prefix}" 2
+
+feedback_run "${work}/feedback-4.out" 0
+expect_feedback "${work}/feedback-4.out" "${feedback_prefix}" 0
+
+# One marker per run and token, none at verbosity 0; the cache directory holds none.
+[[ $(find "${feedback_tmp}/unicore.auth-$(id -u)-reported" -type f | wc -l) == 6 ]]
+[[ -z $(find "${feedback_cache}" -mindepth 1 -type d) ]]
+# No output holds a token: the signatures of every token the cache kept.
+feedback_signatures=$(python - "${feedback_cache}" <<'PY'
+import json, os, sys
+for name in sorted(os.listdir(sys.argv[1])):
+    if name.startswith(('token-', 'answer-')) and not name.endswith('.lock'):
+        with open(os.path.join(sys.argv[1], name), encoding='utf-8') as entry:
+            print(json.load(entry)['token'].rsplit('.', 1)[1])
+PY
+)
+[[ $(sort -u <<<"${feedback_signatures}" | wc -l) -ge 3 ]]
+while IFS= read -r signature; do
+    if grep -q -F -- "${signature}" "${work}"/feedback-*.out; then
+        echo "verbose feedback: a token is in the output of ansible-playbook" >&2
+        exit 1
+    fi
+done <<<"${feedback_signatures}"

@@ -228,6 +228,8 @@ def test_the_warnings_of_an_answer_are_given_with_it_each_time(site, lookup, rul
     warnings = []
 
     class Display:
+        verbosity = 0
+
         def warning(self, message):
             warnings.append(message)
     monkeypatch.setattr(unicore_token, 'Display', Display)
@@ -263,6 +265,8 @@ def test_the_http_warning_is_given_also_when_no_token_comes_of_it(make_lookup, m
     warnings = []
 
     class Display:
+        verbosity = 0
+
         def warning(self, message):
             warnings.append(message)
     monkeypatch.setattr(unicore_token, 'Display', Display)

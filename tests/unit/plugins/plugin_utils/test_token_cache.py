@@ -214,6 +214,22 @@ def test_a_cached_token_that_no_longer_fits_is_reissued_and_replaced(cache_dir, 
     assert issue.calls == 2
 
 
+def test_issued_is_told_of_each_issue_and_of_the_token_it_replaces_before_the_token_is_kept(cache_dir):
+    old, fresh = unicore_token(valid_for=300, serial=1), unicore_token(valid_for=3590, serial=2)
+    cache = TokenCache(cache_dir)
+    told = []
+
+    def issued(token, replaced):
+        # Before the token is kept: no other fork can have reused it yet.
+        told.append((token, None if replaced is None else replaced.token, cache._kept_token(cache.entry_name('token', IDENTITY))))
+    issue = Issuer(old, fresh)
+    cache.get_or_issue(IDENTITY, TokenRequest(), issue, issued=issued)
+    cache.get_or_issue(IDENTITY, TokenRequest(), issue, issued=issued)
+    cache.get_or_issue(IDENTITY, TokenRequest(), issue, issued=issued)  # a hit: nothing issued, nothing told
+    assert [(token, replaced) for token, replaced, dummy in told] == [(old, None), (fresh, old)]
+    assert told[0][2] is None and told[1][2].token == old
+
+
 def test_a_cached_token_is_judged_by_the_clock_of_the_site_as_its_entry_keeps_it(cache_dir):
     # This machine's clock is 600 s behind the site's: a token it thinks valid for 500 s expired at the site.
     nearly_expired, fresh = unicore_token(valid_for=500, serial=1), unicore_token(valid_for=4200, serial=2)
