@@ -39,6 +39,14 @@ options:
         so that no site is sent a secret meant for another.
       - Keys that are not options of this lookup (C(name), C(uid), C(group), ...) are left out.
     type: dict
+  failure:
+    description:
+      - The failure message of a module that was given these options, such as C(ansible_failed_result.msg) in the
+        C(rescue) of a block. The lookup then returns that message, with each option it names followed by where this
+        lookup read the option (C(password (from unicore_password))), or where it can be set when it is given nowhere
+        (C(needs password (read from unicore_password or the environment variable UNICORE_PASSWORD))), so that a playbook's
+        or a role's user reads the names they write. Nothing else is returned then, and nothing is checked.
+    type: str
 extends_documentation_fragment:
   - unicore.auth.connection
   - unicore.auth.connection.plugins
@@ -58,6 +66,17 @@ author:
 """
 
 EXAMPLES = r"""
+- name: Log in, and on failure say which unicore_* variable or UNICORE_* environment variable each option came from
+  module_defaults:
+    unicore.auth.unicore_access_info: "{{ lookup('unicore.auth.unicore_options') }}"
+  block:
+    - name: Ask the site what the login maps to
+      unicore.auth.unicore_access_info:
+  rescue:
+    - name: Fail naming the variables
+      ansible.builtin.fail:
+        msg: "{{ lookup('unicore.auth.unicore_options', failure=ansible_failed_result.msg | default('the login failed')) }}"
+
 - name: Check the login with the site and credentials of the unicore_* variables or UNICORE_* environment
   unicore.auth.unicore_access_info:
   module_defaults:
@@ -70,12 +89,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: A one-element list holding the dict of the given options.
+  description:
+    - A one-element list holding the dict of the given options.
+    - With O(failure), a one-element list holding the message with the options' origins.
   type: list
-  elements: dict
+  elements: raw
 """
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
@@ -83,9 +104,10 @@ from ansible_collections.unicore.auth.plugins.module_utils._argument_spec import
 from ansible_collections.unicore.auth.plugins.module_utils._credentials import CREDENTIAL_OPTIONS
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.lookup.unicore_token import HostFactError, cache_directory, capture_sources, source_names
+from ansible_collections.unicore.auth.plugins.plugin_utils._option_origins import origins, with_origins
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_lookup import OptionSources, loader_file_reader, resolve_options, site_url_in_registry
 
-OWN_OPTIONS = ('_terms', 'site_entry')
+OWN_OPTIONS = ('_terms', 'site_entry', 'failure')
 # Where a site is: an entry that gives one of them replaces both.
 LOCATION_OPTIONS = ('url', 'site')
 
@@ -94,6 +116,7 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         site = kwargs.pop('site_entry', None) or {}
+        failure = kwargs.pop('failure', None)
         definitions = dict((name, definition) for name, definition in self.option_definitions.items() if name not in OWN_OPTIONS)
         unknown = sorted(set(terms or ()).union(kwargs) - set(definitions))
         if unknown:
@@ -101,6 +124,8 @@ class LookupModule(LookupBase):
                                      'ansible-doc -t lookup unicore.auth.unicore_options' % ', '.join(unknown))
         if not isinstance(site, dict):
             raise AnsibleLookupError('unicore.auth.unicore_options: site_entry must be a dict (a site entry), got %s' % type(site).__name__)
+        if failure is not None:
+            return [self._with_origins(str(failure), definitions, variables, kwargs, site)]
         names = terms or [name for name in definitions if name not in TOKEN_ARGUMENT_SPEC]
         wanted = dict((name, definitions[name]) for name in names)
         try:
@@ -112,8 +137,21 @@ class LookupModule(LookupBase):
         except HostFactError as error:
             raise AnsibleLookupError('unicore.auth.unicore_options: %s' % error)
         except UnicoreError as error:
-            raise AnsibleLookupError('unicore.auth.unicore_options: %s' % error.message)
+            raise AnsibleLookupError('unicore.auth.unicore_options: %s' % self._with_origins(error.message, definitions, variables, kwargs, site))
         return [given]
+
+    def _with_origins(self, message, definitions, variables, kwargs, site):
+        """``message`` with each option it names followed by where this lookup reads it (see ``_option_origins``)."""
+        try:
+            sources = capture_sources(self._templar, self._loader, variables or {}, kwargs)
+        except (HostFactError, AnsibleError):
+            return message  # the options' own error is the one to tell
+        entry = dict((name, value) for name, value in site.items() if name in definitions)
+        decides = set(CREDENTIAL_OPTIONS) if set(CREDENTIAL_OPTIONS).intersection(entry) else set()
+        if set(LOCATION_OPTIONS).intersection(entry):
+            decides.update(LOCATION_OPTIONS)
+        found = origins(definitions, OptionSources(**sources), entry, decides)
+        return with_origins(message, definitions, found, sources['config_file'])
 
     def _url_in_registry(self, definitions, variables, kwargs, site):
         """The url of the site that ``registry_url`` + ``site`` name, where the unicore_token lookup would find it; None when none is named.

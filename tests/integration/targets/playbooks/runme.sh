@@ -178,7 +178,17 @@ fails access-registry-no-site "${local_inventory[@]}" unicore.auth.access_info "
     -e unicore_username=demouser -e @"${demo_password_vars}"
 grep -F 'or name the site in a UNICORE Registry with unicore_registry_url and unicore_site' "${work}/logs/access-registry-no-site.log"
 
-never_shown "${demo_password}" access-vars access-env access-var-over-env access-empty-var access-key-uftp \
+# 1o. A module's error names the unicore_* variable or UNICORE_* environment variable an option is read from
+#     (or can be set with), the names the playbook's user writes; a failed issue_token writes nothing.
+UNICORE_AUTH_METHOD=password fails access-no-password "${local_inventory[@]}" unicore.auth.access_info "${site[@]}" -e unicore_username=demouser
+grep -F '"msg": "auth_method=password needs password (read from unicore_password or the environment variable UNICORE_PASSWORD)"' \
+    "${work}/logs/access-no-password.log"
+UNICORE_CA_PATH=${work}/no-such-ca.pem fails issue-no-ca "${local_inventory[@]}" unicore.auth.issue_token -e unicore_url="${site_url}" \
+    -e unicore_username=demouser -e @"${demo_password_vars}" -e token_dest="${work}/origins/token"
+grep -F "\"msg\": \"ca_path (from the environment variable UNICORE_CA_PATH): ${work}/no-such-ca.pem does not exist\"" "${work}/logs/issue-no-ca.log"
+[[ ! -e ${work}/origins/token ]]
+
+never_shown "${demo_password}" issue-no-ca access-vars access-env access-var-over-env access-empty-var access-key-uftp \
     access-preferences-dict access-preferences-env access-cli access-registry-site access-registry-site-env access-registry-no-site
 never_shown wrong-password-1k access-wrong-password
 never_shown "${oidc_token}" access-oidc
@@ -437,7 +447,7 @@ for name in DEMO-SITE LONE-SITE PARTNER-SITE; do
         '    Role:           user   (available: user, admin)' '    UID:            demouser   (available: demouser, demo2)' \
         '    Group:          users   (available: users, hpc, project1, project2)'
 done
-grep -E '^localhost +: ok=5 +changed=0 +unreachable=0 +failed=0 +skipped=1' "${work}/logs/sites-cli.log"
+grep -E '^localhost +: ok=6 +changed=0 +unreachable=0 +failed=0 +skipped=1' "${work}/logs/sites-cli.log"
 
 # 5c. unicore_url and unicore_site are not used, and the logins run on three hosts: the Registry is still read
 #     once, on the controller, and each host logs in at each site.
@@ -446,7 +456,7 @@ run sites-hosts -i inventory_workflow_hosts.ini unicore.auth.sites "${registry[@
     -e unicore_url=https://localhost:1/NOT-USED/rest/core -e unicore_site=NOT-USED \
     -e unicore_username=demouser -e @"${demo_password_vars}"
 for host in runner1 runner2 runner3; do
-    grep -E "^${host} +: ok=[34] +changed=0 +unreachable=0 +failed=0 +skipped=1" "${work}/logs/sites-hosts.log"
+    grep -E "^${host} +: ok=[45] +changed=0 +unreachable=0 +failed=0 +skipped=1" "${work}/logs/sites-hosts.log"
 done
 run sites-hosts-check "${local_inventory[@]}" sites_check.yml \
     -e '{"expect_registry_reads": {"total": 1, "anonymous": 1, "authenticated": 0}}' \
@@ -467,6 +477,13 @@ grep -F "The login failed at 1 of 3 sites of the Registry ${registry_url}:\\n- L
 run sites-fault-check "${local_inventory[@]}" sites_check.yml \
     -e '{"expect_registry_reads": {"total": 1, "anonymous": 1, "authenticated": 0}}' \
     -e '{"expect_requests_per_site": {"REGISTRY": 1, "DEMO-SITE": 1, "LONE-SITE": 1, "PARTNER-SITE": 1}}'
+
+# 5d2. A login that fails for want of an option says at each site which variable the option is read from.
+fails sites-no-token "${local_inventory[@]}" unicore.auth.sites "${registry[@]}" -e unicore_auth_method=bearer
+shown_at_site sites-no-token DEMO-SITE \
+    '    FAILED:         auth_method=bearer needs token (read from unicore_token or the environment variable UNICORE_TOKEN) or token_file'
+# auth_method=bearer is the option with its value: it is not followed by where it came from
+if grep -F "(from unicore_auth_method)" "${work}/logs/sites-no-token.log"; then exit 1; fi
 
 # 5e. Without a Registry, the playbook says what to set.
 fails sites-no-registry "${local_inventory[@]}" unicore.auth.sites -e unicore_username=demouser -e @"${demo_password_vars}"

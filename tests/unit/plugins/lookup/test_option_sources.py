@@ -213,3 +213,20 @@ def test_the_lookup_reports_a_collection_error_as_a_lookup_error_naming_itself(m
     assert str(error.value) == 'unicore.auth.unicore_token: lifetime must be a positive number of seconds, got 0'
     assert 'Pässw0rd' not in str(error.value)
     assert os.listdir(tmp_path) == []
+
+
+def test_an_error_names_the_variable_an_option_came_from_and_where_a_missing_one_is_read(make_lookup, monkeypatch, tmp_path):
+    monkeypatch.setenv('UNICORE_AUTH_METHOD', 'password')
+    play_vars = variables(unicore_url=SITE, unicore_username='demouser')
+    with pytest.raises(AnsibleLookupError) as error:
+        make_lookup(play_vars).run([], variables=play_vars, cache_dir=str(tmp_path / 'cache'))
+    assert str(error.value).endswith('unicore.auth.unicore_token: auth_method=password needs password (read from unicore_password or '
+                                     'the environment variable UNICORE_PASSWORD)')
+
+
+def test_an_error_about_a_direct_argument_is_as_the_call_wrote_it(make_lookup, tmp_path):
+    with pytest.raises(AnsibleLookupError) as error:
+        make_lookup({}).run([], variables={}, url=SITE, username='demouser', auth_method='password', cache_dir=str(tmp_path / 'cache'))
+    # password was not given, so where it is read from is said; username and auth_method were written in the call
+    assert str(error.value).endswith('auth_method=password needs password (read from unicore_password or the environment variable '
+                                     'UNICORE_PASSWORD)')

@@ -58,3 +58,25 @@ def test_asked_for_url_alone_a_site_named_in_a_registry_is_its_url_there(options
     assert read == [REGISTRY]
     # asked for site as well, the options are passed on as given, for the module to find the url
     assert run(options_lookup, variables, 'url', 'site', 'registry_url') == {'site': 'DEMO-SITE', 'registry_url': REGISTRY}
+
+
+def test_a_failure_message_names_where_each_option_came_from(options_lookup, monkeypatch):
+    monkeypatch.setenv('UNICORE_CA_PATH', '/etc/ssl/site-ca.pem')
+    variables = {'unicore_url': SITE_URL, 'unicore_username': 'demouser'}
+    message = 'auth_method=password needs password; ca_path: /etc/ssl/site-ca.pem does not exist'
+    assert options_lookup(variables).run([], variables=variables, failure=message) == [
+        'auth_method=password needs password (read from unicore_password or the environment variable UNICORE_PASSWORD); '
+        'ca_path (from the environment variable UNICORE_CA_PATH): /etc/ssl/site-ca.pem does not exist']
+
+
+def test_a_failure_message_at_a_site_names_the_site_entry(options_lookup):
+    variables = {'unicore_username': 'demouser', 'unicore_password': 'shared'}
+    entry = {'name': 'other', 'url': OTHER_URL, 'token': 'its-own'}
+    assert options_lookup(variables).run([], variables=variables, site_entry=entry, failure='token: it holds white space; username?') == [
+        'token (from the site entry): it holds white space; username (not in the site entry, whose own settings replace the shared ones)?']
+
+
+def test_an_option_of_the_wrong_type_is_named_with_its_variable(options_lookup):
+    variables = {'unicore_url': SITE_URL, 'unicore_timeout': 'soon'}
+    with pytest.raises(AnsibleLookupError, match=r"^unicore.auth.unicore_options: timeout \(from unicore_timeout\) must be a whole number"):
+        run(options_lookup, variables, 'url', 'timeout')
