@@ -11,9 +11,8 @@ lookup reaches this on every cache hit: it imports no ``requests`` and no
 
 from __future__ import annotations
 
-from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.module_utils._site_clock import kept_offset, site_now
-from ansible_collections.unicore.auth.plugins.module_utils._token_claims import looks_like_jwt, token_info, token_problem
+from ansible_collections.unicore.auth.plugins.module_utils._token_claims import exact_token_info, looks_like_jwt, token_problem
 from ansible_collections.unicore.auth.plugins.module_utils._token_request import same_dn
 
 
@@ -74,12 +73,7 @@ class KeptToken:
 
 def _info_or_none(token, clock_offset=0):
     # Judged as it would be handed on: a cache entry's token with white space around it is no token either.
-    if token_problem(token) is not None:
-        return None
-    try:
-        return token_info(token, now=site_now(clock_offset))
-    except UnicoreError:
-        return None
+    return exact_token_info(token, now=site_now(clock_offset))
 
 
 def reason_to_replace(request, kept):

@@ -187,7 +187,22 @@ def token_info(token, now=None):
     ``limited`` is true when the token has an audience, which UNICORE sets to the
     issuing server's DN for tokens limited to that server.
     """
-    claims = decode_token_claims(token)
+    return _claims_info(decode_token_claims(token), now)
+
+
+def exact_token_info(token, now=None):
+    """``token_info`` of ``token`` exactly as it is, white space and all; None when it is not a UNICORE token.
+
+    For a token about to be handed on as it is (a kept or cached one): one reading checks and decodes it.
+    """
+    try:
+        claims = _read_token(token)
+    except _NotAToken:
+        return None
+    return _claims_info(claims, now)
+
+
+def _claims_info(claims, now):
     now = time.time() if now is None else now
     expires = _int_or_none(claims.get('exp'))
     return {

@@ -21,15 +21,15 @@ CLAIM_FIELDS = ('sub', 'iss', 'iat', 'exp', 'renewable', 'limited', 'uid', 'pref
 
 # What --diff shows of the token at dest before and after a run: never the token.
 DIFF_FIELDS = ('sub', 'iss', 'uid', 'renewable', 'limited', 'expires_at')
-# ``after`` of a check-mode run that would issue a token.
-WOULD_ISSUE = {'would_issue': True}
+# What --diff shows after a check-mode run that would issue a token.
+WOULD_ISSUE_DIFF = {'token': 'a new token would be issued (check mode)'}
 
 
-def token_result(token, info, issued, changed, before=None, after=None):
-    """The module's return values for ``token``, and the ``diff`` of the token at dest: its claims ``before`` and ``after``.
+def token_result(token, info, issued, changed, before=None, would_issue=False):
+    """The module's return values for ``token``, and the ``diff`` of the token at dest: its claims ``before`` and after.
 
-    ``before`` is the ``token_info`` of the token kept at dest (None: none);
-    ``after`` is that of the token at dest afterwards, by default ``info``.
+    ``before`` is the ``token_info`` of the token kept at dest (None: none); afterwards
+    dest holds ``token`` (``info``), or, with ``would_issue`` (check mode), a new token.
     """
     return {
         'changed': changed,
@@ -38,15 +38,13 @@ def token_result(token, info, issued, changed, before=None, after=None):
         'claims': None if info is None else dict((name, info[name]) for name in CLAIM_FIELDS),
         'expires_at': None if info is None else info['expires_at'],
         'expires_in': None if info is None else info['expires_in'],
-        'diff': {'before': _described(before), 'after': _described(info if after is None else after)},
+        'diff': {'before': _described(before), 'after': WOULD_ISSUE_DIFF if would_issue else _described(info)},
     }
 
 
 def _described(info):
     if info is None:
         return {}
-    if info == WOULD_ISSUE:
-        return {'token': 'a new token would be issued (check mode)'}
     return dict((name, info[name]) for name in DIFF_FIELDS)
 
 
@@ -136,7 +134,7 @@ def _keep_or_issue(options, token_file, check_mode):
         # Never issue in check mode; show the kept token when it is still usable.
         usable = kept if kept is not None and kept.is_live() else None
         return dict(token_result(usable and usable.token, usable and usable.info, issued=False, changed=True, before=before,
-                                 after=WOULD_ISSUE), warnings=warnings)
+                                 would_issue=True), warnings=warnings)
 
     if token_file is not None:
         # A full file system would otherwise cost a token that no file keeps.
