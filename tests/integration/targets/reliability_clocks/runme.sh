@@ -19,18 +19,5 @@ unset_unicore_environment
 work=$(mktemp -d "${TMPDIR:-/tmp}/reliability_clocks.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
 
-figures=${work}/figures
-mkdir -p "${figures}"
-
-export UNICORE_INTEGRATION_CONFIG=${config}
-export RELIABILITY_WORK_DIR=${work} RELIABILITY_FIGURES_DIR=${figures}
-export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH:?}${PYTHONPATH:+:${PYTHONPATH}}"
-status=0
-# --tb=short: a failure shows no fixture values; tokens are compared by digest.
-python -m pytest -p no:cacheprovider -q -rA --tb=short \
-    --junitxml="${JUNIT_OUTPUT_DIR:-.}/reliability_clocks-pytest.xml" \
-    . || status=$?
-
-# --- The figures, for docs/reliability.md (also when a test failed) -------------------
-python summary.py "${figures}" | tee "$(reliability_report_dir)/clocks.md"
-exit "${status}"
+# --- pytest, then the figures for docs/reliability.md (also when a test failed) ----------
+run_reliability_pytest reliability_clocks "${work}" clocks

@@ -35,16 +35,6 @@ done
 
 # --- 2. Concurrent writers, modes, links, refused cache directories (pytest) ----------
 # The playbooks pytest runs fail on purpose in places; their own JUnit output
-# goes to a scratch directory, and pytest's JUnit file carries the assertions.
-export UNICORE_INTEGRATION_CONFIG=${config}
-export RELIABILITY_WORK_DIR=${work} RELIABILITY_FIGURES_DIR=${figures}
-export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH:?}${PYTHONPATH:+:${PYTHONPATH}}"
-status=0
-# --tb=short: a failure shows no fixture values; assertions compare tokens by digest.
-python -m pytest -p no:cacheprovider -q -rA --tb=short \
-    --junitxml="${JUNIT_OUTPUT_DIR:-.}/reliability_concurrency-pytest.xml" \
-    . || status=$?
-
-# --- The figures, for docs/reliability.md (also when a test failed) -------------------
-python summary.py "${figures}" | tee "$(reliability_report_dir)/concurrency.md"
-exit "${status}"
+# goes to a scratch directory, and pytest's JUnit file carries the assertions. Then the
+# figures, for docs/reliability.md (also when a test failed).
+run_reliability_pytest reliability_concurrency "${work}" concurrency

@@ -25,18 +25,5 @@ unset_unicore_environment
 work=$(mktemp -d "${TMPDIR:-/tmp}/reliability_hostile_tokens.XXXXXX")
 trap 'rm -rf "${work}"' EXIT
 
-figures=${work}/figures
-mkdir -p "${figures}"
-
-export UNICORE_INTEGRATION_CONFIG=${config}
-export RELIABILITY_WORK_DIR=${work} RELIABILITY_FIGURES_DIR=${figures}
-export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH:?}${PYTHONPATH:+:${PYTHONPATH}}"
-status=0
-# --tb=short: a failure shows no fixture values; assertions compare tokens by digest.
-python -m pytest -p no:cacheprovider -q -rA --tb=short \
-    --junitxml="${JUNIT_OUTPUT_DIR:-.}/reliability_hostile_tokens-pytest.xml" \
-    . || status=$?
-
-# --- The table, for docs/reliability.md (also when a test failed) ---------------------
-python summary.py "${figures}" | tee "$(reliability_report_dir)/hostile_tokens.md"
-exit "${status}"
+# --- pytest, then the figures for docs/reliability.md (also when a test failed) ----------
+run_reliability_pytest reliability_hostile_tokens "${work}" hostile_tokens

@@ -67,6 +67,21 @@ reliability_report_dir() {
     echo "${dir}"
 }
 
+# run_reliability_pytest NAME WORK REPORT: the pytest tests beside the target's runme.sh against the test server
+# (integration_config.yml at ${config}), their figures in WORK/figures and their JUnit file NAME-pytest.xml; then
+# the figures' table (the target's summary.py) as REPORT.md in the reliability report, also when a test failed.
+# Returns pytest's exit status.
+run_reliability_pytest() {
+    local name=$1 work=$2 report=$3 status=0
+    mkdir -p "${work}/figures"
+    export UNICORE_INTEGRATION_CONFIG=${config:?} RELIABILITY_WORK_DIR=${work} RELIABILITY_FIGURES_DIR=${work}/figures
+    export PYTHONPATH="${ANSIBLE_COLLECTIONS_PATH:?}${PYTHONPATH:+:${PYTHONPATH}}"
+    # --tb=short: a failure shows no fixture values; assertions compare tokens by digest.
+    python -m pytest -p no:cacheprovider -q -rA --tb=short --junitxml="${JUNIT_OUTPUT_DIR:-.}/${name}-pytest.xml" . || status=$?
+    python summary.py "${work}/figures" | tee "$(reliability_report_dir)/${report}.md"
+    return "${status}"
+}
+
 # keep_token_caches NAME DIR...: copies of the token caches found under each DIR
 # (directories holding a cache.key) in <collection>/tests/output/token-caches/NAME,
 # for the secrets scan, which checks that every entry is a token the server
