@@ -9,6 +9,7 @@
 # test server it started).
 set -eux
 
+# shellcheck disable=SC2034  # read by the functions of fixture.sh (run_reliability_pytest)
 config=$(cd ../.. && pwd)/integration_config.yml
 export ANSIBLE_ROLES_PATH=..
 # shellcheck source=../setup_unicore_testserver/files/fixture.sh
