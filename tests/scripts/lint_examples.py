@@ -53,11 +53,13 @@ NOT_PLUGINS = ('module_utils', 'plugin_utils', 'doc_fragments')
 class Example:
     """One example: its YAML text, and the source file and line of the text's first line."""
 
-    def __init__(self, source, first_line, text, label):
+    def __init__(self, source, first_line, text, label, preceding=''):
         self.source = source
         self.first_line = first_line
         self.text = text
         self.label = label
+        # The last non-blank line before a Markdown block (e.g. an HTML comment that marks it).
+        self.preceding = preceding
 
     def kind(self):
         """``playbook``, ``tasks``, or None for YAML that is not Ansible content."""
@@ -121,7 +123,7 @@ def markdown_examples(root, path):
             # A fragment of a play may be indented as in the play; ansible-lint needs it at the margin.
             text = textwrap.dedent('\n'.join(body)) + '\n'
             # The block's first line is line start + 1 of the file (lines count from 1).
-            examples.append(Example(os.path.relpath(path, root), start + 1, text, 'line %d' % (start + 1)))
+            examples.append(Example(os.path.relpath(path, root), start + 1, text, 'line %d' % (start + 1), preceding=previous))
         previous = ''
     return examples
 
