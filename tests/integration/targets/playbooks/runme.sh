@@ -271,6 +271,9 @@ run rotate-first "${workflow[@]}" unicore.auth.rotate_tokens "${site[@]}"
 for host in runner1 runner2 runner3; do
     grep -E "^${host} +: ok=[0-9]+ +changed=[1-9]" "${work}/logs/rotate-first.log"
 done
+# The role's one line per host says what happened and until when, never the token.
+[[ $(grep -c -E '"msg": ".*/unicore.token: installed a new token \(issued\), valid until [0-9T:-]+Z, [0-9]+ s left"' \
+    "${work}/logs/rotate-first.log") == 3 ]]
 run rotate-first-check "${workflow[@]}" rotate_tokens_check.yml "${site[@]}" -e expect_tokens_issued=1
 
 # 3b. The second run has nothing to do: zero changes on every host, nothing issued.
@@ -278,6 +281,7 @@ run rotate-second "${workflow[@]}" unicore.auth.rotate_tokens "${site[@]}"
 for host in runner1 runner2 runner3; do
     grep -E "^${host} +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0" "${work}/logs/rotate-second.log"
 done
+[[ $(grep -c -E '"msg": ".*/unicore.token: kept \(valid until [0-9T:-]+Z, [0-9]+ s left\)"' "${work}/logs/rotate-second.log") == 3 ]]
 run rotate-second-check "${workflow[@]}" rotate_tokens_check.yml "${site[@]}" -e expect_tokens_issued=1
 
 # 3c. unicore_hosts limits the run: runner2 lost its token and gets it back, from the controller's cache.

@@ -81,18 +81,39 @@ expect_changed() {
     echo "${step}: changed $(printf '%s ' "$@")" >>"${work}/changed_counts"
 }
 
+# expect_summary STEP SCENARIO SUMMARY HOST...: the role's closing line for each HOST, once, is
+# "<the host's token file>: SUMMARY", where SUMMARY is an extended regular expression in which
+# VALIDITY stands for "valid until <ISO 8601 UTC>, <seconds> s left".
+expect_summary() {
+    local step=$1 scenario=$2 summary=$3 host dest count
+    local validity='valid until [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z, [0-9]+ s left'
+    shift 3
+    summary=${summary//VALIDITY/${validity}}
+    for host in "$@"; do
+        dest=$(printf '%s' "${work}/${scenario}/${host}/unicore.token" | sed 's/[][\.*^$+?(){}|]/\\&/g')
+        count=$(grep -E -c "\"msg\": \"${dest}: ${summary}\"" "${work}/${step}.log" || true)
+        if [[ ${count} != 1 ]]; then
+            echo "${step}: ${host}: ${count} summary lines matching \"${dest}: ${summary}\", expected 1; the role's lines for it:" >&2
+            grep -F "\"msg\": \"${work}/${scenario}/${host}/unicore.token: " "${work}/${step}.log" >&2 || true
+            exit 1
+        fi
+    done
+}
+
 # --- A. Six hosts, one login: first run, second run, repairs, new properties --------
 # A1. Nothing installed yet: the token file and its site record on every host,
 #     the environment file on wf01-wf03, all from ONE token.
 provision A1-first-run A one_site "${work}/cache-A" \
     -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}"
 expect_changed A1-first-run wf01=3 wf02=3 wf03=3 wf04=2 wf05=2 wf06=2
+expect_summary A1-first-run A 'installed a new token \(issued\), VALIDITY' wf01 wf02 wf03 wf04 wf05 wf06
 
 # A2. Nothing to do: zero changes on every host, and not a single request, even
 #     with an empty lookup cache (the installed files alone decide).
 provision A2-second-run A one_site "${work}/cache-A2-empty" \
     -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
 expect_changed A2-second-run wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+expect_summary A2-second-run A 'kept \(VALIDITY\)' wf01 wf02 wf03 wf04 wf05 wf06
 
 # A3. wf05's token file was opened up to 0644 and wf06's overwritten: the mode
 #     is put back without a new token, and wf06 gets the token the cache holds.
@@ -101,6 +122,8 @@ printf 'not a token\n' >"${work}/A/wf06/unicore.token"
 provision A3-repair A one_site "${work}/cache-A" \
     -e '{"expect_tokens": {}}' -e expect_issued_hosts=wf06 -e expect_requests=0
 expect_changed A3-repair wf01=0 wf02=0 wf03=0 wf04=0 wf05=1 wf06=1
+expect_summary A3-repair A 'kept \(VALIDITY\)' wf01 wf02 wf03 wf04 wf05
+expect_summary A3-repair A 'installed a new token \(issued\), VALIDITY' wf06
 
 # A4. Unlimited tokens asked for: every host's limited token is replaced, again by one token.
 provision A4-unlimited A one_site "${work}/cache-A" -e workflow_token_limited=false -e expect_limited=false \
@@ -124,6 +147,8 @@ provision B2-near-expiry B one_site "${work}/cache-B" -e short_lived_hosts=wf01,
     -e short_lifetime=120 -e workflow_token_min_validity=61 \
     -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts=wf01,wf02,wf03 -e expect_distinct_tokens=2
 expect_changed B2-near-expiry wf01=2 wf02=2 wf03=2 wf04=0 wf05=0 wf06=0
+expect_summary B2-near-expiry B 'installed a new token \(issued\), VALIDITY' wf01 wf02 wf03
+expect_summary B2-near-expiry B 'kept \(VALIDITY\)' wf04 wf05 wf06
 
 # --- C. Renewable tokens renew themselves, without the password -----------------
 provision C1-renewable C one_site "${work}/cache-C" -e workflow_token_renewable=true -e expect_renewable=true \
@@ -142,6 +167,7 @@ provision C2-renew-without-password C no_password "${work}/cache-C2-empty" \
     -e '{"expect_tokens": {"DEMO-SITE": 1}}' -e expect_issued_hosts="${all_hosts}" \
     -e '{"expect_authentications": {"ETD": 1}}' -e expect_requests=1
 expect_changed C2-renew-without-password wf01=2 wf02=2 wf03=2 wf04=1 wf05=1 wf06=1
+expect_summary C2-renew-without-password C 'installed a new token \(renewed\), VALIDITY' wf01 wf02 wf03 wf04 wf05 wf06
 sleep 2
 # C3. When the site refuses the renewal, the role falls back to the configured password.
 provision C3-renewal-refused C one_site "${work}/cache-C3-empty" --limit wf01,localhost \
@@ -151,6 +177,7 @@ provision C3-renewal-refused C one_site "${work}/cache-C3-empty" --limit wf01,lo
     -e '{"faults": [{"path_prefix": "/DEMO-SITE/rest/core/token", "method": "GET", "count": 1, "action": "respond", "status": 403,
          "body": "{\"errorMessage\": \"Token refused\", \"status\": 403}"}]}'
 expect_changed C3-renewal-refused wf01=2
+expect_summary C3-renewal-refused C 'installed a new token \(issued\), VALIDITY' wf01
 grep -q 'The installed token could not renew itself (unicore.auth.unicore_token: .*403' "${work}/C3-renewal-refused.log"
 
 # --- D. Credentials only in UNICORE_* environment variables, as AWX injects them ---
@@ -219,6 +246,13 @@ grep -q 'A new token is needed for .*' "${work}/R4-registry-other-site.log"
 provision F1-check-mode F one_site "${work}/cache-F" --check \
     -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0 -e expect_files=false
 expect_changed F1-check-mode wf01=1 wf02=1 wf03=1 wf04=1 wf05=1 wf06=1
+expect_summary F1-check-mode F 'check mode: a new token would be installed' wf01 wf02 wf03 wf04 wf05 wf06
+# F2. Check mode where the installed tokens fit (scenario A's unlimited ones): they are kept, nothing is
+#     asked of the site.
+provision F2-check-mode-kept A one_site "${work}/cache-F2-empty" --check \
+    -e workflow_token_limited=false -e expect_limited=false -e '{"expect_tokens": {}}' -e expect_issued_hosts= -e expect_requests=0
+expect_changed F2-check-mode-kept wf01=0 wf02=0 wf03=0 wf04=0 wf05=0 wf06=0
+expect_summary F2-check-mode-kept A 'kept \(VALIDITY\)' wf01 wf02 wf03 wf04 wf05 wf06
 
 # --- H. The selection and the site record count as unicore_auth_token counts them --
 # H1. Tokens for group users on every host.
