@@ -41,21 +41,9 @@ def origins(definitions, sources, entry=None, entry_decides=()):
         elif name in entry_decides:
             found[name] = ('entry', None)
         else:
-            found[name] = _origin(name, definition, sources)
+            dummy_value, where, key = sources.found(name, definition)
+            found[name] = (where, key)
     return found
-
-
-def _origin(name, definition, sources):
-    if name in sources.direct:
-        return 'direct', name
-    for given, entries, where in ((sources.variables, definition.get('vars'), 'var'),
-                                  (sources.environment, definition.get('env'), 'env'),
-                                  (sources.ini, definition.get('ini'), 'ini')):
-        for source_entry in entries or ():
-            key = source_entry['key'] if where == 'ini' else source_entry['name']
-            if key in given:
-                return where, key
-    return None, None
 
 
 def with_origins(message, definitions, found, config_file=None):

@@ -61,16 +61,22 @@ class OptionSources:
 
     def raw_value(self, name, definition):
         """``(value, where)`` of the option as its first source in precedence gives it; ``(None, None)`` when none does."""
+        value, where, dummy_key = self.found(name, definition)
+        return value, where
+
+    def found(self, name, definition):
+        """``(value, where, key)``: the option's value from its first source in precedence, that source
+        (``direct``, ``var``, ``env``, ``ini``) and the option's name there; ``(None, None, None)`` when none gives it."""
         if name in self.direct:
-            return self.direct[name], 'direct'
+            return self.direct[name], 'direct', name
         for source, names, where in ((self.variables, definition.get('vars'), 'var'),
                                      (self.environment, definition.get('env'), 'env'),
                                      (self.ini, definition.get('ini'), 'ini')):
             for entry in names or ():
                 key = entry['key'] if where == 'ini' else entry['name']
                 if key in source:
-                    return source[key], where
-        return None, None
+                    return source[key], where, key
+        return None, None, None
 
 
 def _given(values):

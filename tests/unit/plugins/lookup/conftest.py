@@ -28,6 +28,10 @@ from ansible_collections.unicore.auth.tests.unit.plugins.ansible_core_compat imp
 
 LOOKUP_NAME = 'unicore.auth.unicore_token'
 SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
+# The site and the login of the tests that run the whole lookup against the scripted site (the ``site`` fixture).
+SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
+PASSWORD = 'Pässw0rd-never-shown'
+LOGIN = {'url': SITE, 'username': 'demouser', 'password': PASSWORD, 'retries': 0}
 VAULT_PASSWORD = b'vault-password-for-tests'
 
 FRAGMENTS = {
@@ -155,3 +159,19 @@ def site(monkeypatch):
 
     monkeypatch.setattr(_client, 'transport_from_options', transport_from_options)
     return site
+
+
+@pytest.fixture
+def cache_dir(tmp_path):
+    """The lookup's cache_dir in the tests that run it whole."""
+    return tmp_path / 'cache'
+
+
+@pytest.fixture
+def lookup(make_lookup, cache_dir):
+    """``lookup(**given)``: the token from a run of the lookup with these options beside LOGIN and cache_dir."""
+    def run_lookup(**given):
+        options = dict(LOGIN, cache_dir=str(cache_dir))
+        options.update(given)
+        return make_lookup({}).run([], variables={}, **options)[0]
+    return run_lookup

@@ -25,10 +25,7 @@ from ansible_collections.unicore.auth.plugins.lookup import unicore_token
 from ansible_collections.unicore.auth.plugins.module_utils import _token_claims
 from ansible_collections.unicore.auth.plugins.module_utils._errors import UnicoreError
 from ansible_collections.unicore.auth.plugins.plugin_utils._token_cache import TokenCache
-
-SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
-SITE_DN = 'CN=DEMO-SITE,O=UNICORE,C=EU'
-LOGIN = {'url': SITE, 'username': 'demouser', 'password': 'Pässw0rd-never-shown', 'retries': 0}
+from ansible_collections.unicore.auth.tests.unit.plugins.lookup.conftest import SITE, SITE_DN
 
 
 def _b64url(data):
@@ -41,20 +38,6 @@ def token_with(**changes):
     claims.update(changes)
     claims = dict((name, value) for name, value in claims.items() if value is not None)
     return '%s.%s.c2lnbmF0dXJl' % (_b64url({'alg': 'RS256'}), _b64url(claims))
-
-
-@pytest.fixture
-def cache_dir(tmp_path):
-    return tmp_path / 'cache'
-
-
-@pytest.fixture
-def lookup(make_lookup, cache_dir):
-    def run(**given):
-        options = dict(LOGIN, cache_dir=str(cache_dir))
-        options.update(given)
-        return make_lookup({}).run([], variables={}, **options)[0]
-    return run
 
 
 def entries(cache_dir, kind):

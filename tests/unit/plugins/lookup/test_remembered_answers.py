@@ -22,25 +22,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.unicore.auth.plugins.lookup import unicore_token
 from ansible_collections.unicore.auth.plugins.plugin_utils import _token_lookup
-
-SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
-PASSWORD = 'Pässw0rd-never-shown'
-LOGIN = {'url': SITE, 'username': 'demouser', 'password': PASSWORD, 'retries': 0}
-
-
-@pytest.fixture
-def cache_dir(tmp_path):
-    return tmp_path / 'cache'
-
-
-@pytest.fixture
-def lookup(make_lookup, cache_dir):
-    """``lookup(**given)``: the token from a run of the lookup with these options beside url, login and cache_dir."""
-    def run(**given):
-        options = dict(LOGIN, cache_dir=str(cache_dir))
-        options.update(given)
-        return make_lookup({}).run([], variables={}, **options)[0]
-    return run
+from ansible_collections.unicore.auth.tests.unit.plugins.lookup.conftest import LOGIN, PASSWORD, SITE
 
 
 @pytest.fixture

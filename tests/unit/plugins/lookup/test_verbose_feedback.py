@@ -23,26 +23,9 @@ import pytest
 from ansible.utils.display import Display
 
 from ansible_collections.unicore.auth.plugins.plugin_utils import _lookup_feedback
+from ansible_collections.unicore.auth.tests.unit.plugins.lookup.conftest import PASSWORD, SITE
 
-SITE = 'https://site.example:8080/DEMO-SITE/rest/core'
-PASSWORD = 'Pässw0rd-never-shown'
-LOGIN = {'url': SITE, 'username': 'demouser', 'password': PASSWORD, 'retries': 0}
 SUBJECT = 'CN=Demo User,O=UNICORE,C=EU'
-
-
-@pytest.fixture
-def cache_dir(tmp_path):
-    return tmp_path / 'cache'
-
-
-@pytest.fixture
-def lookup(make_lookup, cache_dir):
-    """``lookup(**given)``: the token from a run of the lookup with these options beside url, login and cache_dir."""
-    def run_lookup(**given):
-        options = dict(LOGIN, cache_dir=str(cache_dir))
-        options.update(given)
-        return make_lookup({}).run([], variables={}, **options)[0]
-    return run_lookup
 
 
 @pytest.fixture
