@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 
 import pytest
 import yaml
@@ -156,7 +157,17 @@ def _collection_imports(tree):
     """The collection modules a file imports, at the top or inside functions (lazy imports count)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(COLLECTION_PACKAGE + '.'):
-            yield node.module
+            for alias in node.names:
+                # "from package import module" imports that module; "from module import name" the module itself.
+                submodule = '%s.%s' % (node.module, alias.name)
+                yield submodule if _is_module(submodule) else node.module
+
+
+def _is_module(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False  # a name inside a module, not a module
 
 
 def _called_name(func):
