@@ -4,11 +4,11 @@
 """Messages that name where an option came from (internal to the collection).
 
 The collection's messages name options as the modules know them (``password``,
-``ca_path``). A playbook or role user wrote ``unicore_password`` or
+``ca_path``). A playbook's or role's user wrote ``unicore_password`` or
 ``UNICORE_CA_PATH`` instead, so the controller-side plugins, which read those
-sources, add to each option a message names where its value came from, or
-where it can be set: ``auth_method=password needs password (set with
-unicore_password or the environment variable UNICORE_PASSWORD)``.
+sources, follow each option a message names with where its value came from, or
+where it is read from when nothing gives it: ``auth_method=password needs
+password (read from unicore_password or the environment variable UNICORE_PASSWORD)``.
 """
 
 from __future__ import annotations
